@@ -1,0 +1,1 @@
+"""Runtime of SageMaker TensorFlow framework images: the `train` and `serve` commands."""

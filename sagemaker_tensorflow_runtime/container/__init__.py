@@ -1,0 +1,1 @@
+"""The /opt/ml contract both commands share: paths, config files, environment, processes."""

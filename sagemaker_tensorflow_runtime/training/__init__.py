@@ -1,0 +1,1 @@
+"""The `train` command: config -> environment -> source -> dispatch -> run -> report."""

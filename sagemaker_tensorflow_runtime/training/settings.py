@@ -1,0 +1,125 @@
+"""Every environment variable `train` reads, declared once (name, type, default, help).
+
+Read once in the CLI layer into `TrainSettings`; nothing below the CLI touches os.environ.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sagemaker_tensorflow_runtime.container.paths import DEFAULT_BASE_DIR
+from sagemaker_tensorflow_runtime.container.settings import (
+    Setting,
+    parse_bool,
+    parse_optional_str,
+    parse_positive_float,
+    read_settings,
+)
+
+DEFAULT_GRACE_SECONDS = 25.0
+DEFAULT_DNS_WAIT_SECONDS = 900.0
+
+TABLE = (
+    Setting("SAGEMAKER_BASE_DIR", str, DEFAULT_BASE_DIR, "root of the /opt/ml tree", "base_dir"),
+    Setting(
+        "SAGEMAKER_PROGRAM",
+        parse_optional_str,
+        None,
+        "entry point; wins over hyperparameter sagemaker_program",
+        "program",
+    ),
+    Setting(
+        "SAGEMAKER_SUBMIT_DIRECTORY",
+        parse_optional_str,
+        None,
+        "code location used when hyperparameter sagemaker_submit_directory is absent",
+        "submit_directory",
+    ),
+    Setting(
+        "SAGEMAKER_CONTAINER_LOG_LEVEL",
+        parse_optional_str,
+        None,
+        "log level when hyperparameter sagemaker_container_log_level is absent (20 = INFO)",
+        "log_level",
+    ),
+    Setting(
+        "TRAINING_JOB_NAME",
+        parse_optional_str,
+        None,
+        "job name (set by SageMaker); hyperparameter sagemaker_job_name is the fallback",
+        "job_name",
+    ),
+    Setting(
+        "AWS_REGION",
+        parse_optional_str,
+        None,
+        "job region when hyperparameter sagemaker_region is absent",
+        "aws_region",
+    ),
+    Setting(
+        "AWS_DEFAULT_REGION",
+        parse_optional_str,
+        None,
+        "region of last resort (boto3's default)",
+        "aws_default_region",
+    ),
+    Setting(
+        "SAGEMAKER_TRAINING_MODULE",
+        parse_optional_str,
+        None,
+        "reported as SM_FRAMEWORK_MODULE; not imported",
+        "framework_module",
+    ),
+    Setting(
+        "CA_REPOSITORY_ARN",
+        parse_optional_str,
+        None,
+        "CodeArtifact repository used as pip index for requirements.txt",
+        "codeartifact_arn",
+    ),
+    Setting(
+        "SM_STUDIO_LOCAL_MODE",
+        parse_bool,
+        False,
+        "Studio local mode: skip the DNS wait",
+        "studio_local_mode",
+    ),
+    Setting(
+        "SAGEMAKER_TERMINATION_GRACE_SECONDS",
+        parse_positive_float,
+        DEFAULT_GRACE_SECONDS,
+        "seconds between forwarding SIGTERM/SIGINT and killing the user's process group",
+        "grace_seconds",
+    ),
+    Setting(
+        "SAGEMAKER_DNS_WAIT_SECONDS",
+        parse_positive_float,
+        DEFAULT_DNS_WAIT_SECONDS,
+        "how long to wait for every host name to resolve",
+        "dns_wait_seconds",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The environment settings of one `train` run."""
+
+    base_dir: Path
+    program: str | None
+    submit_directory: str | None
+    log_level: str | None
+    job_name: str | None
+    aws_region: str | None
+    aws_default_region: str | None
+    framework_module: str | None
+    codeartifact_arn: str | None
+    studio_local_mode: bool
+    grace_seconds: float
+    dns_wait_seconds: float
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "TrainSettings":
+        values = read_settings(TABLE, environ)
+        values["base_dir"] = Path(values["base_dir"] or DEFAULT_BASE_DIR)
+        return cls(**values)
