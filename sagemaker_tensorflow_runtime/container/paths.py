@@ -71,6 +71,12 @@ class Paths:
     def channel_dir(self, channel: str) -> Path:
         return self.input_data_dir / channel
 
+    def create_job_dirs(self) -> None:
+        """Directories SageMaker provides that a local tree may lack (not output/intermediate,
+        whose presence means the platform syncs it)."""
+        for directory in (self.code_dir, self.model_dir, self.output_data_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+
     def relocate(self, path: str) -> str:
         """Map a literal /opt/ml path (as the SDK writes it) under this base directory."""
         if str(self.base) == DEFAULT_BASE_DIR:

@@ -11,13 +11,14 @@ import logging
 import os
 import sys
 import traceback
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 
 from sagemaker_tensorflow_runtime.container.config import ConfigError, load_job_config
 from sagemaker_tensorflow_runtime.container.dns import HostsUnresolvedError, wait_for_hosts
 from sagemaker_tensorflow_runtime.container.environment import TrainingEnv
 from sagemaker_tensorflow_runtime.container.logs import configure_logging
-from sagemaker_tensorflow_runtime.container.paths import Paths
+from sagemaker_tensorflow_runtime.container.paths import DEFAULT_BASE_DIR, Paths
 from sagemaker_tensorflow_runtime.container.resources import detect_resources
 from sagemaker_tensorflow_runtime.container.settings import SettingError, describe_settings
 from sagemaker_tensorflow_runtime.container.signals import SignalRecorder, signal_name
@@ -58,8 +59,8 @@ def run(environ: Mapping[str, str]) -> int:
     try:
         train_settings = settings.TrainSettings.from_environ(environ)
     except SettingError as exc:
-        logger.error("%s", exc)
-        return 2
+        base = environ.get("SAGEMAKER_BASE_DIR") or DEFAULT_BASE_DIR
+        return fail(Paths(Path(base)), ConfigurationError(str(exc)))
     paths = Paths(train_settings.base_dir)
     with SignalRecorder() as signals:
         try:
@@ -79,6 +80,7 @@ def run_job(
     signals: SignalRecorder,
 ) -> None:
     reporting.clear_stale_reports(paths)
+    paths.create_job_dirs()
     try:
         config = load_job_config(paths)
     except ConfigError as exc:
