@@ -204,3 +204,31 @@ def pip_uninstall(*names: str) -> None:
         capture_output=True,
         check=False,
     )
+
+
+class LineWatcher:
+    """Collects a running process's stdout lines in a thread; waits for one, with a bound."""
+
+    def __init__(self, proc: "subprocess.Popen[str]") -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: "subprocess.Popen[str]") -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: any(text in line for line in self.lines), timeout)
+        assert ok, f"{text!r} not printed within {timeout} s; got {self.lines!r}"
+
+    def join(self, timeout: float = 10.0) -> str:
+        self._thread.join(timeout)
+        return "".join(self.lines)

@@ -131,6 +131,8 @@ def test_environment_contract_and_paths(job: JobTree) -> None:
     assert training_env["hyperparameters"] == {"model_dir": "s3://bucket/job/model"}
     assert "Invoking script with the following command:" in run.stderr
     assert "Reporting training SUCCESS" in run.stderr
+    # report.json is all the model dir holds: the job succeeds with the not-servable warning.
+    assert "The model artifact was not saved in the TensorFlow SavedModel directory" in run.stderr
 
 
 def test_tuning_job_appends_job_name_to_model_dir(job: JobTree) -> None:
