@@ -2,7 +2,8 @@
 
 The whole archive is checked before anything is written, so a refused archive leaves the code
 directory as it was. Refused: absolute member names, `..` components, links whose target leaves
-the directory, and device or FIFO members.
+the directory, members beneath a symbolic link of the archive (link targets are checked as text,
+which a link inside a linked directory would escape), and device or FIFO members.
 """
 
 import posixpath
@@ -24,11 +25,22 @@ def _escapes(name: str) -> bool:
     )
 
 
+def _parents(name: str) -> list[str]:
+    parts = posixpath.normpath(name).split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def check_members(members: list[tarfile.TarInfo]) -> None:
+    links = {posixpath.normpath(m.name) for m in members if m.issym()}
     for member in members:
         if _escapes(member.name):
             raise UnsafeArchiveError(
                 f"member {member.name!r} would be written outside the code directory"
+            )
+        beneath = next((p for p in _parents(member.name) if p in links), None)
+        if beneath is not None:
+            raise UnsafeArchiveError(
+                f"member {member.name!r} lies beneath the symbolic link {beneath!r}"
             )
         if member.issym():
             target = posixpath.join(posixpath.dirname(member.name), member.linkname)
