@@ -1,4 +1,4 @@
-"""The import name SageMaker TensorFlow scripts use (`from sagemaker_tensorflow import PipeModeDataset`).
+"""The import name SageMaker TensorFlow scripts use for Pipe mode.
 
-PipeModeDataset arrives with the Pipe-mode issue.
+`from sagemaker_tensorflow import PipeModeDataset` arrives with the Pipe-mode issue.
 """

@@ -1,8 +1,7 @@
 """What this host has: CPUs, GPUs, Neuron cores and optional launchers.
 
 GPU and Neuron counts come from `nvidia-smi` / `neuron-ls` only when they are on PATH, so a
-CPU host pays no process start. `SAGEMAKER_NUM_GPUS` overrides the probe (tests fake GPU hosts
-with it; images may pin it).
+CPU host pays no process start. A given GPU count replaces the probe (tests fake GPU hosts).
 """
 
 import json
@@ -55,13 +54,12 @@ def count_neuron_cores(environ: Mapping[str, str]) -> int:
         return 0
 
 
-def detect_resources(environ: Mapping[str, str]) -> HostResources:
-    gpus_override = environ.get("SAGEMAKER_NUM_GPUS", "")
-    num_gpus = int(gpus_override) if gpus_override.isdigit() else count_gpus(environ)
+def detect_resources(environ: Mapping[str, str], num_gpus: int | None = None) -> HostResources:
+    """Probe this host; `num_gpus` (SAGEMAKER_NUM_GPUS) replaces the nvidia-smi probe."""
     path = environ.get("PATH")
     return HostResources(
         num_cpus=os.cpu_count() or 1,
-        num_gpus=num_gpus,
+        num_gpus=count_gpus(environ) if num_gpus is None else num_gpus,
         num_neurons=count_neuron_cores(environ),
         smddprun_installed=shutil.which("smddprun", path=path) is not None,
         smddpmprun_installed=shutil.which("smddpmprun", path=path) is not None,

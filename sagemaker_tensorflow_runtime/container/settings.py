@@ -47,6 +47,14 @@ def parse_positive_float(raw: str) -> float:
     return value
 
 
+def parse_optional_count(raw: str) -> int | None:
+    if not raw.strip():
+        return None
+    if not raw.strip().isdigit():
+        raise SettingError(f"expected a whole number, got {raw!r}")
+    return int(raw)
+
+
 def parse_optional_str(raw: str) -> str | None:
     return raw or None
 
@@ -74,3 +82,12 @@ def describe_settings(table: Sequence[Setting]) -> str:
         default = "" if s.default is None else f" (default: {s.default})"
         lines.append(f"  {s.env:<{width}}  {s.help}{default}")
     return "\n".join(lines)
+
+
+def settings_markdown(table: Sequence[Setting]) -> str:
+    """The settings table as Markdown, for docs/ (kept in sync by a unit test)."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for s in table:
+        default = "" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `{s.env}` | {default} | {s.help} |")
+    return "\n".join(rows) + "\n"

@@ -1,4 +1,4 @@
-"""`serve`: the hosting command. Its console-script name is reserved; the serving issues build it."""
+"""`serve`: the hosting command; the name is reserved here and built by the serving issues."""
 
 import sys
 from collections.abc import Sequence

@@ -11,8 +11,8 @@ import logging
 import os
 import sys
 import traceback
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from sagemaker_tensorflow_runtime.container.config import ConfigError, load_job_config
 from sagemaker_tensorflow_runtime.container.dns import HostsUnresolvedError, wait_for_hosts
@@ -85,7 +85,9 @@ def run_job(
         config = load_job_config(paths)
     except ConfigError as exc:
         raise ConfigurationError(str(exc)) from None
-    env = build_job_env(paths, config, train_settings, detect_resources(environ))
+    env = build_job_env(
+        paths, config, train_settings, detect_resources(environ, train_settings.num_gpus)
+    )
     configure_logging(env.log_level)
     for assumption in config.assumptions:
         logger.info("%s", assumption)

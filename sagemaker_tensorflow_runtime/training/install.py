@@ -26,7 +26,7 @@ def install_command(
 ) -> tuple[list[str], str] | None:
     """(pip argv, failure label) for `entry`, or None when nothing needs installing."""
     has_requirements = (entry.code_dir / REQUIREMENTS_FILE).is_file()
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check"]
+    pip = [python, "-m", "pip", "install"]
     if entry.kind is EntryPointType.PACKAGE:
         argv, label = [*pip, "."], "InstallModuleError"
         if has_requirements:

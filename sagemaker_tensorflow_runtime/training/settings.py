@@ -11,6 +11,7 @@ from sagemaker_tensorflow_runtime.container.paths import DEFAULT_BASE_DIR
 from sagemaker_tensorflow_runtime.container.settings import (
     Setting,
     parse_bool,
+    parse_optional_count,
     parse_optional_str,
     parse_positive_float,
     read_settings,
@@ -85,6 +86,13 @@ TABLE = (
         "studio_local_mode",
     ),
     Setting(
+        "SAGEMAKER_NUM_GPUS",
+        parse_optional_count,
+        None,
+        "GPU count to report instead of asking nvidia-smi (faked GPU hosts, pinned images)",
+        "num_gpus",
+    ),
+    Setting(
         "SAGEMAKER_TERMINATION_GRACE_SECONDS",
         parse_positive_float,
         DEFAULT_GRACE_SECONDS,
@@ -115,6 +123,7 @@ class TrainSettings:
     framework_module: str | None
     codeartifact_arn: str | None
     studio_local_mode: bool
+    num_gpus: int | None
     grace_seconds: float
     dns_wait_seconds: float
 
@@ -123,3 +132,9 @@ class TrainSettings:
         values = read_settings(TABLE, environ)
         values["base_dir"] = Path(values["base_dir"] or DEFAULT_BASE_DIR)
         return cls(**values)
+
+
+if __name__ == "__main__":
+    from sagemaker_tensorflow_runtime.container.settings import settings_markdown
+
+    print(settings_markdown(TABLE), end="")

@@ -68,9 +68,7 @@ class JobTree:
         self.hyperparameters(values)
 
     def channels(self, *names: str) -> None:
-        self.write_config(
-            "inputdataconfig.json", {n: {"TrainingInputMode": "File"} for n in names}
-        )
+        self.write_config("inputdataconfig.json", {n: {"TrainingInputMode": "File"} for n in names})
         for name in names:
             (self.base / "input" / "data" / name).mkdir(parents=True, exist_ok=True)
 

@@ -12,7 +12,7 @@ TRICKY_RAW = {
     "float": "1.10",
     "learning-rate": "0.01",
     "name": json.dumps("a b"),
-    "quote": json.dumps("it's \"quoted\""),
+    "quote": json.dumps('it\'s "quoted"'),
     "shell": json.dumps("; rm -rf / $(whoami) `id` | && >x"),
     "newline": json.dumps("line1\nline2"),
     "unicode": json.dumps("¡ø 日本"),
@@ -67,9 +67,7 @@ def test_every_hyperparameter_type_arrives_byte_for_byte(job: JobTree) -> None:
     assert env["SM_HP_NESTED"] == '["1",["2","3",[["6"]]]]'
     assert '"unicode":"\\u00a1\\u00f8 \\u65e5\\u672c"' in env["SM_HPS"]
     assert "SM_HP_SAGEMAKER_PROGRAM" not in env
-    assert json.loads(env["SM_FRAMEWORK_PARAMS"]) == {
-        "sagemaker_mpi_custom_mpi_options": "-x FOO"
-    }
+    assert json.loads(env["SM_FRAMEWORK_PARAMS"]) == {"sagemaker_mpi_custom_mpi_options": "-x FOO"}
     assert env["SAGEMAKER_JOB_NAME"] == "my-job"
     assert env["SM_USER_ENTRY_POINT"] == "knobs.py"
     assert env["SM_MODULE_NAME"] == "knobs"
@@ -106,7 +104,9 @@ def test_environment_contract_and_paths(job: JobTree) -> None:
         {"current_host": "algo-1", "hosts": ["algo-1"], "current_instance_type": "ml.c5.xlarge"},
     )
     job.add_program()
-    run = job.run(AWS_REGION="eu-west-1", TRAINING_JOB_NAME="job-7", S3_ENDPOINT_URL="http://127.0.0.1:9")
+    run = job.run(
+        AWS_REGION="eu-west-1", TRAINING_JOB_NAME="job-7", S3_ENDPOINT_URL="http://127.0.0.1:9"
+    )
     assert run.returncode == 0, run.stderr
     env = run.report["env"]
     base = job.base

@@ -33,7 +33,7 @@ def test_requirements_are_installed_with_pip_settings_from_the_environment(
     assert run.returncode == 0, run.stderr
     assert "Successfully installed" in run.stdout
     assert "dependency says from the wheel" in run.stdout
-    assert "-m pip install --disable-pip-version-check -r requirements.txt" in run.stderr
+    assert "-m pip install -r requirements.txt" in run.stderr
 
 
 def test_broken_requirements_fail_with_install_requirements_error(job: JobTree) -> None:
@@ -49,9 +49,7 @@ def test_broken_requirements_fail_with_install_requirements_error(job: JobTree) 
     assert "must not run" not in run.stderr
 
 
-def test_setup_py_package_is_installed_and_run_as_module(
-    job: JobTree, unique_name: str
-) -> None:
+def test_setup_py_package_is_installed_and_run_as_module(job: JobTree, unique_name: str) -> None:
     job.hyperparameters({"sagemaker_program": json.dumps(f"{unique_name}.py"), "lr": "0.5"})
     job.single_host()
     job.code_dir.mkdir()
@@ -71,12 +69,10 @@ def test_setup_py_package_is_installed_and_run_as_module(
 
 @pytest.mark.parametrize(
     ("body", "shebang"),
-    [("echo \"args:$#:$1:$2\"\n", True), ("echo \"args:$#:$1:$2\"\n", False)],
+    [('echo "args:$#:$1:$2"\n', True), ('echo "args:$#:$1:$2"\n', False)],
     ids=["with-shebang", "plain-sh"],
 )
-def test_shell_entry_point_gets_arguments_as_a_list(
-    job: JobTree, body: str, shebang: bool
-) -> None:
+def test_shell_entry_point_gets_arguments_as_a_list(job: JobTree, body: str, shebang: bool) -> None:
     job.sdk_hyperparameters("run.sh", name="a b; echo injected")
     job.single_host()
     job.code_dir.mkdir()

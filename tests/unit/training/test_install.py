@@ -6,9 +6,8 @@ from sagemaker_tensorflow_runtime.training.entrypoint import EntryPoint
 from sagemaker_tensorflow_runtime.training.install import install_command
 
 PYTHON = "/usr/bin/python3"
-# The contract's `<python> -m pip install`, plus the flag that keeps pip's self-update check (a
-# network call and a warning) out of the job log.
-PIP = [PYTHON, "-m", "pip", "install", "--disable-pip-version-check"]
+# The contract's `<python> -m pip install`, byte for byte.
+PIP = [PYTHON, "-m", "pip", "install"]
 INDEX = "https://aws:TOKEN@host/pypi/repo/simple/"
 
 # (entry point, files in the code dir, index URL, expected (argv, label) or None)

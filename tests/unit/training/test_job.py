@@ -50,6 +50,7 @@ def test_settings_defaults():
         framework_module=None,
         codeartifact_arn=None,
         studio_local_mode=False,
+        num_gpus=None,
         grace_seconds=25.0,
         dns_wait_seconds=900.0,
     )
@@ -67,6 +68,7 @@ def test_settings_from_environ():
         SAGEMAKER_TRAINING_MODULE="sagemaker_tensorflow_container.training:main",
         CA_REPOSITORY_ARN="arn:aws:codeartifact:us-east-1:123456789012:repository/d/r",
         SM_STUDIO_LOCAL_MODE="True",
+        SAGEMAKER_NUM_GPUS="8",
         SAGEMAKER_TERMINATION_GRACE_SECONDS="5",
         SAGEMAKER_DNS_WAIT_SECONDS="1.5",
         UNRELATED="x",
@@ -83,6 +85,7 @@ def test_settings_from_environ():
         framework_module="sagemaker_tensorflow_container.training:main",
         codeartifact_arn="arn:aws:codeartifact:us-east-1:123456789012:repository/d/r",
         studio_local_mode=True,
+        num_gpus=8,
         grace_seconds=5.0,
         dns_wait_seconds=1.5,
     )
