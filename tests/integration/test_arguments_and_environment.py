@@ -150,3 +150,26 @@ def test_tuning_job_appends_job_name_to_model_dir(job: JobTree) -> None:
     assert run.report["argv"] == ["--model_dir", expected]
     assert run.report["env"]["SM_HP_MODEL_DIR"] == expected
     assert f"Appending the training job name to model_dir: {expected}" in run.stderr
+
+
+def test_gpu_count_comes_from_nvidia_smi_or_the_setting(job: JobTree, tmp_path) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    smi = fake_bin / "nvidia-smi"
+    smi.write_text(
+        "#!/bin/sh\n[ \"$1\" = --list-gpus ] || exit 9\n"
+        "echo 'GPU 0: NVIDIA A10G (UUID: GPU-1)'\necho 'GPU 1: NVIDIA A10G (UUID: GPU-2)'\n"
+        "echo 'MIG 1g.5gb Device 0'\n"
+    )
+    smi.chmod(0o755)
+    job.sdk_hyperparameters("knobs.py")
+    job.single_host()
+    job.add_program()
+    path = f"{fake_bin}:{__import__('os').environ['PATH']}"
+    run = job.run(PATH=path)
+    assert run.returncode == 0, run.stderr
+    assert run.report["env"]["SM_NUM_GPUS"] == "2"
+    assert json.loads(run.report["env"]["SM_TRAINING_ENV"])["num_gpus"] == 2
+
+    run = job.run(PATH=path, SAGEMAKER_NUM_GPUS="8")
+    assert run.report["env"]["SM_NUM_GPUS"] == "8"
