@@ -25,32 +25,33 @@ class HostResources:
     smddpmprun_installed: bool = False
 
 
-def count_gpus(environ: Mapping[str, str]) -> int:
-    """Lines starting `GPU ` in `nvidia-smi --list-gpus`; 0 when absent or failing."""
-    exe = shutil.which("nvidia-smi", path=environ.get("PATH"))
+def probe_output(tool: str, args: list[str], environ: Mapping[str, str]) -> str | None:
+    """stdout of `tool args` when the tool is on PATH and runs, else None."""
+    exe = shutil.which(tool, path=environ.get("PATH"))
     if exe is None:
-        return 0
+        return None
     try:
-        out = subprocess.run(
-            [exe, "--list-gpus"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS
+        return subprocess.run(
+            [exe, *args], capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS
         ).stdout
     except (OSError, subprocess.SubprocessError):
-        return 0
+        return None
+
+
+def count_gpus(environ: Mapping[str, str]) -> int:
+    """Lines starting `GPU ` in `nvidia-smi --list-gpus`; 0 when absent or failing."""
+    out = probe_output("nvidia-smi", ["--list-gpus"], environ) or ""
     return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
 def count_neuron_cores(environ: Mapping[str, str]) -> int:
     """Sum of `nc_count` in `neuron-ls -j`; 0 without Neuron."""
-    exe = shutil.which("neuron-ls", path=environ.get("PATH"))
-    if exe is None:
+    out = probe_output("neuron-ls", ["-j"], environ)
+    if not out:
         return 0
     try:
-        out = subprocess.run(
-            [exe, "-j"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS
-        ).stdout
-        devices = json.loads(out)
-        return sum(int(d.get("nc_count", 0)) for d in devices)
-    except (OSError, subprocess.SubprocessError, ValueError, TypeError, AttributeError):
+        return sum(int(device.get("nc_count", 0)) for device in json.loads(out))
+    except (ValueError, TypeError, AttributeError):
         return 0
 
 
