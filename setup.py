@@ -13,6 +13,14 @@ setup(
         # s3:// code, model_dir region lookup and CodeArtifact; imported only when a job needs them.
         "s3": ["boto3>=1.28,<2"],
         "tensorflow": ["tensorflow-cpu==2.15.1", "numpy>=1.23.5,<2"],
+        # tensorflow-serving-api==2.15.1 (the TFS protos and stubs) is installed with --no-deps by
+        # scripts/setup-env.sh: its `tensorflow` requirement would pull a newer TensorFlow over
+        # tensorflow-cpu.
+        "serving": [
+            "grpcio>=1.60,<2",
+            "protobuf>=3.20.3,<5",
+            "numpy>=1.23.5,<2",
+        ],
         "test": [
             "boto3>=1.28,<2",
             "moto[server]>=5.0,<6",
