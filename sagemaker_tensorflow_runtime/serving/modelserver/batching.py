@@ -1,0 +1,196 @@
+"""Dynamic batching: concurrent requests with the same model, signature and row shape run as one.
+
+Parameters come from TF Serving's BatchingParameters text file. A batch runs when it holds
+`max_batch_size` rows or when its oldest request has waited `batch_timeout_micros`; batches run
+on `num_batch_threads` threads; more than `max_enqueued_batches` batches waiting is
+RESOURCE_EXHAUSTED (HTTP 429). A request larger than `max_batch_size` rows runs on its own.
+"""
+
+import logging
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, ServingError
+
+logger = logging.getLogger(__name__)
+
+Arrays = dict[str, np.ndarray]
+RunBatch = Callable[[Arrays], Arrays]
+
+
+@dataclass(frozen=True)
+class BatchingParameters:
+    """The subset of TF Serving's BatchingParameters the embedded server honours."""
+
+    max_batch_size: int = 1000
+    batch_timeout_micros: int = 0
+    num_batch_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_enqueued_batches: int = 10
+    allowed_batch_sizes: tuple[int, ...] = ()
+
+    @classmethod
+    def from_text(cls, text: str) -> "BatchingParameters":
+        """Parse the BatchingParameters text format (`max_batch_size { value: 8 }` lines)."""
+        values: dict[str, int] = {}
+        allowed: list[int] = []
+        for field_name, wrapped, plain in FIELD.findall(_strip_comments(text)):
+            if field_name == "allowed_batch_sizes":
+                allowed.append(int(plain))
+            elif field_name in INT_FIELDS:
+                values[field_name] = int(wrapped or plain)
+            else:
+                logger.warning("Ignoring unsupported batching parameter %s", field_name)
+        rest = FIELD.sub("", _strip_comments(text)).strip()
+        if rest:
+            raise ValueError(f"cannot parse batching parameters near {rest[:60]!r}")
+        return cls(**values, allowed_batch_sizes=tuple(sorted(allowed)))
+
+    @classmethod
+    def from_file(cls, path: Path) -> "BatchingParameters":
+        return cls.from_text(path.read_text(encoding="utf-8"))
+
+
+INT_FIELDS = ("max_batch_size", "batch_timeout_micros", "num_batch_threads", "max_enqueued_batches")
+FIELD = re.compile(
+    r"(\w+)\s*(?:\{\s*value\s*:\s*(-?\d+)\s*\}|:\s*(-?\d+|true|false))", re.IGNORECASE
+)
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+
+
+@dataclass
+class _Task:
+    inputs: Arrays
+    rows: int
+    run: RunBatch
+    enqueued: float = field(default_factory=time.monotonic)
+    future: "Future[Arrays]" = field(default_factory=Future)
+
+
+class BatchScheduler:
+    """Queues per batch key, drained by a fixed set of batch threads."""
+
+    def __init__(self, params: BatchingParameters) -> None:
+        self.params = params
+        self._queues: dict[Hashable, deque[_Task]] = {}
+        self._cond = threading.Condition()
+        self._stopped = False
+        self.batches_run = 0
+        self._threads = [
+            threading.Thread(target=self._work, name=f"batch-{i}", daemon=True)
+            for i in range(max(1, params.num_batch_threads))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, key: Hashable, inputs: Mapping[str, np.ndarray], run: RunBatch) -> Arrays:
+        """Run `inputs` (all with the same first dimension) as part of a batch."""
+        rows = _rows(inputs)
+        if rows is None or rows > self.params.max_batch_size:
+            return run(dict(inputs))
+        task = _Task(dict(inputs), rows, run)
+        limit = self.params.max_enqueued_batches * self.params.max_batch_size
+        with self._cond:
+            queue = self._queues.setdefault(key, deque())
+            if sum(t.rows for t in queue) + rows > limit:
+                raise ServingError(
+                    Code.RESOURCE_EXHAUSTED,
+                    "The batch scheduling queue to which this task was submitted is full",
+                )
+            queue.append(task)
+            self._cond.notify()
+        return task.future.result()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            self._execute(batch)
+
+    def _next_batch(self) -> list[_Task] | None:
+        timeout = self.params.batch_timeout_micros / 1e6
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                wake_at: float | None = None
+                for _key, queue in self._queues.items():
+                    if not queue:
+                        continue
+                    due = queue[0].enqueued + timeout
+                    if sum(t.rows for t in queue) >= self.params.max_batch_size or due <= now:
+                        return self._take(queue)
+                    wake_at = due if wake_at is None else min(wake_at, due)
+                self._cond.wait(None if wake_at is None else wake_at - now)
+            return None
+
+    def _take(self, queue: deque[_Task]) -> list[_Task]:
+        batch, rows = [], 0
+        while queue and rows + queue[0].rows <= self.params.max_batch_size:
+            task = queue.popleft()
+            batch.append(task)
+            rows += task.rows
+        return batch
+
+    def _execute(self, batch: list[_Task]) -> None:
+        self.batches_run += 1
+        try:
+            merged = {
+                key: np.concatenate([t.inputs[key] for t in batch]) for key in batch[0].inputs
+            }
+            total = sum(t.rows for t in batch)
+            padded = self._padded_size(total)
+            if padded > total:
+                merged = {k: _pad(v, padded) for k, v in merged.items()}
+            outputs = batch[0].run(merged)
+            offset = 0
+            for task in batch:
+                task.future.set_result(
+                    {k: v[offset : offset + task.rows] for k, v in outputs.items()}
+                )
+                offset += task.rows
+        except Exception as exc:  # the batch's error is every member's error
+            for task in batch:
+                if not task.future.done():
+                    task.future.set_exception(exc)
+
+    def _padded_size(self, rows: int) -> int:
+        return next((s for s in self.params.allowed_batch_sizes if s >= rows), rows)
+
+
+def _rows(inputs: Mapping[str, np.ndarray]) -> int | None:
+    sizes = {v.shape[0] for v in inputs.values() if v.ndim > 0}
+    if len(sizes) != 1 or any(v.ndim == 0 for v in inputs.values()):
+        return None
+    return sizes.pop()
+
+
+def _pad(array: np.ndarray, rows: int) -> np.ndarray:
+    filler = np.repeat(array[:1], rows - array.shape[0], axis=0)
+    return np.concatenate([array, filler])
+
+
+def batch_key(
+    servable_id: int, signature: str, inputs: Mapping[str, np.ndarray]
+) -> tuple[Hashable, ...]:
+    return (
+        servable_id,
+        signature,
+        tuple(sorted((k, v.dtype.str, v.shape[1:]) for k, v in inputs.items())),
+    )

@@ -1,0 +1,164 @@
+"""Protocol-free request handling shared by the REST and gRPC front ends.
+
+Resolves the servable, checks the signature's method, runs it (through the batch scheduler when
+batching is on) and returns numpy results; REST and gRPC only translate to and from the wire.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tensorflow.core.example import example_pb2, feature_pb2
+
+from sagemaker_tensorflow_runtime.serving.modelserver.batching import BatchScheduler, batch_key
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import invalid
+from sagemaker_tensorflow_runtime.serving.modelserver.manager import ModelManager, VersionStatus
+from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
+from sagemaker_tensorflow_runtime.serving.modelserver.signatures import (
+    CLASSIFY,
+    PREDICT,
+    REGRESS,
+    Signature,
+)
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which model, version or label, and signature a request names."""
+
+    name: str
+    version: int | None = None
+    label: str | None = None
+    signature_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outputs of a run and where they came from."""
+
+    outputs: Arrays
+    servable: Servable
+    signature: Signature
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Per-example (label, score) lists."""
+
+    classes: list[list[tuple[bytes, float]]]
+    servable: Servable
+    signature: Signature
+
+
+class DataPlane:
+    """Predict, classify, regress, status and metadata over the model manager."""
+
+    def __init__(self, manager: ModelManager, batcher: BatchScheduler | None = None) -> None:
+        self.manager = manager
+        self.batcher = batcher
+
+    def _servable(self, target: Target) -> Servable:
+        if not target.name:
+            raise invalid("Missing model name in request.")
+        return self.manager.resolve(target.name, target.version, target.label)
+
+    def run(
+        self,
+        servable: Servable,
+        signature: Signature,
+        inputs: Arrays,
+        output_filter: Iterable[str] = (),
+    ) -> Arrays:
+        wanted = tuple(output_filter)
+        if self.batcher is None:
+            return servable.run(signature, inputs, wanted)
+        key = (*batch_key(id(servable), signature.key, inputs), wanted)
+        return self.batcher.run(key, inputs, lambda batch: servable.run(signature, batch, wanted))
+
+    def predict(self, target: Target, inputs: Arrays, output_filter: Iterable[str] = ()) -> Result:
+        servable = self._servable(target)
+        signature = servable.signature(target.signature_name)
+        return Result(self.run(servable, signature, inputs, output_filter), servable, signature)
+
+    def _examples_run(
+        self, target: Target, method: str, examples: list[bytes]
+    ) -> tuple[Arrays, Servable, Signature]:
+        servable = self._servable(target)
+        signature = servable.signature(target.signature_name)
+        if signature.method_name != method:
+            kind = "classification" if method == CLASSIFY else "regression"
+            raise invalid(
+                f"Expected {kind} signature method_name to be {method}. Was: "
+                f"{signature.method_name}"
+            )
+        if len(signature.inputs) != 1:
+            raise invalid(f"Expected one input Tensor, got {len(signature.inputs)}")
+        array = np.empty(len(examples), dtype=object)
+        array[:] = examples
+        key = next(iter(signature.inputs))
+        return self.run(servable, signature, {key: array}), servable, signature
+
+    def regress(self, target: Target, examples: list[bytes]) -> Result:
+        outputs, servable, signature = self._examples_run(target, REGRESS, examples)
+        values = outputs.get("outputs", next(iter(outputs.values())))
+        return Result({"outputs": values.reshape(len(examples))}, servable, signature)
+
+    def classify(self, target: Target, examples: list[bytes]) -> Classification:
+        outputs, servable, signature = self._examples_run(target, CLASSIFY, examples)
+        classes, scores = outputs.get("classes"), outputs.get("scores")
+        rows = []
+        for i in range(len(examples)):
+            labels = list(classes[i]) if classes is not None else None
+            values = [float(v) for v in scores[i]] if scores is not None else None
+            count = len(labels) if labels is not None else len(values or [])
+            rows.append(
+                [
+                    (labels[j] if labels is not None else b"", values[j] if values else 0.0)
+                    for j in range(count)
+                ]
+            )
+        return Classification(rows, servable, signature)
+
+    def status(self, target: Target) -> list[VersionStatus]:
+        if not target.name:
+            raise invalid("Missing model name in request.")
+        return self.manager.status(target.name, target.version, target.label)
+
+    def servable_for_metadata(self, target: Target) -> Servable:
+        return self._servable(target)
+
+
+def make_example(features: Mapping[str, object]) -> example_pb2.Example:
+    """A tf.Example from a JSON object: ints → int64_list, numbers → float_list, else bytes."""
+    example = example_pb2.Example()
+    for name, value in features.items():
+        values = value if isinstance(value, list) else [value]
+        feature = example.features.feature[name]
+        _fill_feature(feature, name, values)
+    return example
+
+
+def _fill_feature(feature: feature_pb2.Feature, name: str, values: list[Any]) -> None:
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        feature.int64_list.value.extend(values)
+    elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        feature.float_list.value.extend(float(v) for v in values)
+    elif all(isinstance(v, (str, bytes)) for v in values):
+        feature.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
+    else:
+        raise invalid(f"Unsupported value type in feature '{name}': {values!r}")
+
+
+def merge_context(example: example_pb2.Example, context: example_pb2.Example) -> bytes:
+    """An example with the context's features added (ExampleListWithContext semantics)."""
+    merged = example_pb2.Example()
+    merged.CopyFrom(context)
+    for name, feature in example.features.feature.items():
+        merged.features.feature[name].CopyFrom(feature)
+    return merged.SerializeToString()
+
+
+__all__ = ["PREDICT", "DataPlane", "Result", "Target", "make_example", "merge_context"]

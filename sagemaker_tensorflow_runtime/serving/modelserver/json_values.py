@@ -1,0 +1,142 @@
+"""JSON values ↔ numpy arrays with TF Serving's typing rules and error texts (serving.md §12.2).
+
+Numbers must be numbers, integers integers, booleans booleans and strings strings (or
+`{"b64": ...}`); every row must have the same shape. Messages match TF Serving's so clients that
+parse them keep working.
+"""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import numpy as np
+
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import ServingError, invalid
+from sagemaker_tensorflow_runtime.serving.modelserver.signatures import TensorInfo
+
+FLOAT_KINDS = "f"
+INT_KINDS = "iu"
+
+
+def json_type(value: Any) -> str:
+    """RapidJSON's type name of a decoded JSON value."""
+    if value is None:
+        return "Null"
+    if value is True:
+        return "True"
+    if value is False:
+        return "False"
+    if isinstance(value, dict):
+        return "Object"
+    if isinstance(value, list):
+        return "Array"
+    if isinstance(value, str):
+        return "String"
+    return "Number"
+
+
+def _type_error(value: Any, info: TensorInfo) -> ServingError:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return invalid(
+        f"JSON Value: {text} Type: {json_type(value)} is not of expected type: {info.dtype_name}"
+    )
+
+
+def decode_b64(value: dict[str, Any]) -> bytes:
+    try:
+        return base64.b64decode(value["b64"], validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise invalid("Unable to base64 decode") from None
+
+
+def _scalar(value: Any, info: TensorInfo) -> Any:
+    kind = np.dtype(info.numpy_dtype).kind
+    if info.is_string:
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        if isinstance(value, dict) and list(value) == ["b64"]:
+            return decode_b64(value)
+        raise _type_error(value, info)
+    if isinstance(value, bool):
+        if kind == "b":
+            return value
+        raise _type_error(value, info)
+    if kind in FLOAT_KINDS and isinstance(value, (int, float)):
+        return value
+    if kind in INT_KINDS and isinstance(value, int):
+        return value
+    raise _type_error(value, info)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
+
+
+def _flatten(value: Any, shape: tuple[int, ...], info: TensorInfo, out: list[Any]) -> None:
+    if not shape:
+        if isinstance(value, list):
+            raise invalid(f"Expecting a scalar but got a list of {len(value)} values")
+        out.append(_scalar(value, info))
+        return
+    if not isinstance(value, list) or len(value) != shape[0]:
+        got = len(value) if isinstance(value, list) else "a scalar"
+        raise invalid(f"Expecting tensor size: {shape[0]} but got: {got}")
+    for item in value:
+        _flatten(item, shape[1:], info, out)
+
+
+def to_array(value: Any, info: TensorInfo) -> np.ndarray:
+    """One JSON value (nested lists of scalars) as an array of the input's dtype."""
+    shape = _shape(value)
+    flat: list[Any] = []
+    _flatten(value, shape, info, flat)
+    if info.is_string:
+        array = np.empty(len(flat), dtype=object)
+        array[:] = flat
+        return array.reshape(shape)
+    return np.array(flat, dtype=info.numpy_dtype).reshape(shape)
+
+
+def rows_to_array(rows: list[Any], info: TensorInfo, key: str | None = None) -> np.ndarray:
+    """Rows of one input (`instances`) stacked on a new first dimension."""
+    expected: tuple[int, ...] | None = None
+    flat: list[Any] = []
+    for index, row in enumerate(rows):
+        try:
+            shape = _shape(row)
+            if expected is None:
+                expected = shape
+            elif shape != expected:
+                raise invalid(
+                    f"Expecting shape {list(expected)} but got {list(shape)}; all instances "
+                    "must have the same shape"
+                )
+            _flatten(row, shape, info, flat)
+        except ServingError as exc:
+            where = f"{index} key: {key}" if key is not None else f"{index}"
+            raise invalid(
+                f"Failed to process element: {where} of 'instances' list. Error: "
+                f"{exc.status_text()}"
+            ) from None
+    full_shape = (len(rows), *(expected or ()))
+    if info.is_string:
+        array = np.empty(len(flat), dtype=object)
+        array[:] = flat
+        return array.reshape(full_shape)
+    return np.array(flat, dtype=info.numpy_dtype).reshape(full_shape)
+
+
+def python_value(value: Any) -> Any:
+    """A JSON example feature value as Python (b64 objects decoded)."""
+    if isinstance(value, dict) and list(value) == ["b64"]:
+        return decode_b64(value)
+    if isinstance(value, list):
+        return [python_value(v) for v in value]
+    return value
