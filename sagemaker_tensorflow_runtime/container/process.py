@@ -3,7 +3,9 @@
 Each child runs in its own process group. A recorded SIGTERM/SIGINT is forwarded to every group;
 when the children outlive `grace_seconds` after that, their groups are killed. Children marked
 `required=False` (helpers such as a parameter server) are stopped once every required child has
-ended. Exits are noticed through pidfds, so `train` returns as soon as the user process ends.
+ended (or, with `ProcessGroup`, when the caller is done with them). Exits are noticed through
+pidfds, so `train` returns as soon as the user process ends. A `watch` callable lets the caller
+stop the group for an outside reason (e.g. the master host failed): it is treated like SIGTERM.
 """
 
 import contextlib
@@ -12,7 +14,7 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from sagemaker_tensorflow_runtime.container.signals import SignalRecorder
 DRAIN_SECONDS = 1.0
 HELPER_STOP_SECONDS = 5.0
 POLL_SECONDS = 0.02
+WATCH_SECONDS = 0.5
 
 
 class LaunchError(OSError):
@@ -37,6 +40,8 @@ class ProcessSpec:
     cwd: Path
     name: str = "user"
     required: bool = True
+    # Rewrites each complete output line (bytes, without the newline), e.g. mpirun's rank tags.
+    line_rewriter: Callable[[bytes], bytes] | None = None
 
 
 @dataclass
@@ -63,6 +68,7 @@ class GroupResult:
     outcomes: list[ProcessOutcome]
     stop_signal: int | None = None
     killed_after_grace: bool = False
+    stopped_by_watch: bool = False
 
     @property
     def required(self) -> list[ProcessOutcome]:
@@ -96,8 +102,12 @@ class _Child:
         self.outcome = ProcessOutcome(spec=spec, pid=self.popen.pid)
         assert self.popen.stdout is not None and self.popen.stderr is not None
         self.relays = [
-            StreamRelay(os.dup(self.popen.stdout.fileno()), 1, self.outcome.tail, False),
-            StreamRelay(os.dup(self.popen.stderr.fileno()), 2, self.outcome.tail, True),
+            StreamRelay(
+                os.dup(self.popen.stdout.fileno()), 1, self.outcome.tail, False, spec.line_rewriter
+            ),
+            StreamRelay(
+                os.dup(self.popen.stderr.fileno()), 2, self.outcome.tail, True, spec.line_rewriter
+            ),
         ]
         self.popen.stdout.close()
         self.popen.stderr.close()
@@ -134,30 +144,62 @@ class _Child:
             relay.join(max(0.0, deadline - time.monotonic()))
 
 
+class ProcessGroup:
+    """Started children; `wait` for the required ones, then leave the block to stop the rest."""
+
+    def __init__(self, specs: Sequence[ProcessSpec]) -> None:
+        self.children: list[_Child] = []
+        try:
+            for spec in specs:
+                self.children.append(_Child(spec))
+        except LaunchError:
+            for child in self.children:
+                child.signal_group(signal.SIGKILL)
+                child.popen.wait()
+            raise
+        self.result = GroupResult(outcomes=[c.outcome for c in self.children])
+
+    def __enter__(self) -> "ProcessGroup":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def wait(
+        self,
+        signals: SignalRecorder,
+        grace_seconds: float,
+        watch: Callable[[], bool] | None = None,
+    ) -> GroupResult:
+        """Until every required child has ended (signals forwarded, `watch` polled)."""
+        _wait_for_required(self.children, signals, grace_seconds, self.result, watch)
+        return self.result
+
+    def running(self, name: str) -> bool:
+        return any(c.running for c in self.children if c.outcome.spec.name == name)
+
+    def stop(self) -> None:
+        """Stop whatever still runs (helpers) and collect the rest of the output."""
+        _stop_helpers(self.children)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        for child in self.children:
+            child.drain(deadline)
+
+
 def run_processes(
     specs: Sequence[ProcessSpec], signals: SignalRecorder, grace_seconds: float
 ) -> GroupResult:
     """Start every spec, wait for the required ones, stop the rest; never leave a child behind."""
-    children: list[_Child] = []
-    try:
-        for spec in specs:
-            children.append(_Child(spec))
-    except LaunchError:
-        for child in children:
-            child.signal_group(signal.SIGKILL)
-            child.popen.wait()
-        raise
-    result = GroupResult(outcomes=[c.outcome for c in children])
-    _wait_for_required(children, signals, grace_seconds, result)
-    _stop_helpers(children)
-    deadline = time.monotonic() + DRAIN_SECONDS
-    for child in children:
-        child.drain(deadline)
-    return result
+    with ProcessGroup(specs) as group:
+        return group.wait(signals, grace_seconds)
 
 
 def _wait_for_required(
-    children: list[_Child], signals: SignalRecorder, grace_seconds: float, result: GroupResult
+    children: list[_Child],
+    signals: SignalRecorder,
+    grace_seconds: float,
+    result: GroupResult,
+    watch: Callable[[], bool] | None = None,
 ) -> None:
     selector = selectors.DefaultSelector()
     selector.register(signals.fileno(), selectors.EVENT_READ, None)
@@ -172,6 +214,8 @@ def _wait_for_required(
     try:
         while any(c.running for c in children if c.outcome.spec.required):
             timeout = POLL_SECONDS if polling else None
+            if watch is not None:
+                timeout = WATCH_SECONDS if timeout is None else min(timeout, WATCH_SECONDS)
             if kill_at is not None:
                 remaining = max(0.0, kill_at - time.monotonic())
                 timeout = remaining if timeout is None else min(timeout, remaining)
@@ -184,6 +228,13 @@ def _wait_for_required(
                 for child in children:
                     if child.running and child.pidfd is None:
                         child.reap()
+            if watch is not None and not result.stopped_by_watch and watch():
+                result.stopped_by_watch = True
+                for child in children:
+                    if child.running:
+                        child.signal_group(signal.SIGTERM)
+                if kill_at is None:
+                    kill_at = time.monotonic() + grace_seconds
             while forwarded < len(signals.received):
                 signum = signals.received[forwarded]
                 forwarded += 1

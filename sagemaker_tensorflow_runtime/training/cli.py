@@ -24,6 +24,7 @@ from sagemaker_tensorflow_runtime.container.settings import SettingError, descri
 from sagemaker_tensorflow_runtime.container.signals import SignalRecorder, signal_name
 from sagemaker_tensorflow_runtime.training import reporting, settings
 from sagemaker_tensorflow_runtime.training.dispatch import Job, plan_job
+from sagemaker_tensorflow_runtime.training.distributed.options import DistributedOptions
 from sagemaker_tensorflow_runtime.training.entrypoint import EntryPoint
 from sagemaker_tensorflow_runtime.training.errors import (
     EXIT_SUCCESS,
@@ -43,7 +44,7 @@ from sagemaker_tensorflow_runtime.training.job import (
 from sagemaker_tensorflow_runtime.training.plan import LaunchPlan
 from sagemaker_tensorflow_runtime.training.process_env import process_environment, runtime_variables
 from sagemaker_tensorflow_runtime.training.source import acquire_source
-from sagemaker_tensorflow_runtime.training.supervise import execute
+from sagemaker_tensorflow_runtime.training.supervise import run_plan
 from sagemaker_tensorflow_runtime.training.tensorflow import model_warnings, s3_environment
 
 logger = logging.getLogger("sagemaker_tensorflow_runtime.train")
@@ -104,12 +105,24 @@ def run_job(
     install(entry, process_env, signals, train_settings.grace_seconds, index_url(train_settings))
     check_signals(signals)
 
-    plan = plan_job(Job(env=env, entry=entry, process_env=process_env))
+    job = Job(
+        env=env,
+        entry=entry,
+        process_env=process_env,
+        exported=(*added, "PYTHONUNBUFFERED"),
+        options=DistributedOptions.from_settings(train_settings, cache_dir()),
+    )
+    plan = plan_job(job)
     wait_for_cluster(env, train_settings)
     log_invocation(env, added, plan)
-    execute(plan, signals, train_settings.grace_seconds)
+    run_plan(plan, signals, train_settings.grace_seconds)
     for warning in model_warnings(paths.model_dir):
         logger.warning("%s", warning)
+
+
+def cache_dir() -> Path:
+    """Where `train` keeps what it builds (the MPI gethostname library)."""
+    return Path.home() / ".cache" / "sagemaker-tensorflow-runtime"
 
 
 def entry_point(env: TrainingEnv, paths: Paths) -> EntryPoint:
@@ -152,7 +165,9 @@ def wait_for_cluster(env: TrainingEnv, train_settings: settings.TrainSettings) -
 
 
 def log_invocation(env: TrainingEnv, added: Mapping[str, str], plan: LaunchPlan) -> None:
-    commands = "\n".join(" ".join(p.argv) for p in plan.processes)
+    commands = "\n".join(" ".join(p.argv) for p in plan.processes if p.required)
+    if not commands:
+        commands = "(none here: mpirun on the master host starts this host's ranks)"
     variables = "\n".join(f"{k}={v}" for k, v in added.items())
     logger.info(
         "Invoking user script\n\nTraining Env:\n\n%s\n\nEnvironment variables:\n\n%s\n\n"

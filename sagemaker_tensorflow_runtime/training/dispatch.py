@@ -2,24 +2,23 @@
 
 Modes are strategies tried top to bottom, as in the contract's dispatch table. A strategy may
 only adjust the environment (MultiWorkerMirrored adds TF_CONFIG and lets the next row decide);
-the first one that returns a plan wins. Distributed strategies plug in here.
+the first one that returns a plan wins. The distributed modes live in `training/distributed/`.
 """
 
-import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sagemaker_tensorflow_runtime.container.environment import TrainingEnv, is_truthy
 from sagemaker_tensorflow_runtime.container.process import ProcessSpec
+from sagemaker_tensorflow_runtime.training.distributed.options import DistributedOptions
+from sagemaker_tensorflow_runtime.training.distributed.tf_config import mwms_tf_config
 from sagemaker_tensorflow_runtime.training.entrypoint import EntryPoint
 from sagemaker_tensorflow_runtime.training.errors import UnsupportedModeError
 from sagemaker_tensorflow_runtime.training.plan import LaunchPlan
 
 logger = logging.getLogger(__name__)
-
-MWMS_PORT = 8890
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,9 @@ class Job:
     entry: EntryPoint
     process_env: dict[str, str]
     python: str = sys.executable
+    # Names of the variables the runtime added (exported to MPI ranks with `-x`).
+    exported: tuple[str, ...] = ()
+    options: DistributedOptions = field(default_factory=DistributedOptions)
 
     def flag(self, name: str) -> bool:
         return is_truthy(self.env.additional_framework_parameters.get(name))
@@ -46,31 +48,16 @@ class Job:
 Strategy = Callable[[Job], "Job | LaunchPlan"]
 
 
-def unsupported(mode: str, flag: str) -> UnsupportedModeError:
-    return UnsupportedModeError(
-        f"{mode} training ({flag}) is not available in this runtime version yet; "
-        f"remove {flag} from the hyperparameters (or the estimator's distribution) "
-        "to train on one process."
-    )
-
-
 def parameter_server(job: Job) -> "Job | LaunchPlan":
-    if (
-        job.flag("sagemaker_parameter_server_enabled")
-        and job.in_distribution
-        and len(job.env.distribution.hosts) > 1
-    ):
-        raise unsupported("Parameter-server", "sagemaker_parameter_server_enabled")
-    return job
+    hosts = job.env.distribution.hosts
+    if not (job.flag("sagemaker_parameter_server_enabled") and job.in_distribution):
+        return job
+    if len(hosts) < 2:
+        return job
+    from sagemaker_tensorflow_runtime.training.distributed.parameter_server import ps_plan
 
-
-def mwms_tf_config(hosts: tuple[str, ...], current_host: str) -> str:
-    return json.dumps(
-        {
-            "cluster": {"worker": [f"{h}:{MWMS_PORT}" for h in hosts]},
-            "environment": "cloud",
-            "task": {"index": hosts.index(current_host), "type": "worker"},
-        }
+    return ps_plan(
+        hosts, job.env.current_host, job.user_process(), job.options.master_probe_seconds
     )
 
 
@@ -83,14 +70,23 @@ def multi_worker_mirrored(job: Job) -> "Job | LaunchPlan":
 
 
 def mpi(job: Job) -> "Job | LaunchPlan":
-    if job.flag("sagemaker_mpi_enabled") and job.in_distribution:
-        raise unsupported("MPI/Horovod", "sagemaker_mpi_enabled")
-    return job
+    if not (job.flag("sagemaker_mpi_enabled") and job.in_distribution):
+        return job
+    from sagemaker_tensorflow_runtime.training.distributed.mpi import MpiJob, mpi_plan
+
+    return mpi_plan(
+        MpiJob(job.env, job.entry, job.process_env, job.exported, job.options, job.python)
+    )
 
 
 def smdataparallel(job: Job) -> "Job | LaunchPlan":
     if job.flag("sagemaker_distributed_dataparallel_enabled") and job.in_distribution:
-        raise unsupported("SMDataParallel", "sagemaker_distributed_dataparallel_enabled")
+        raise UnsupportedModeError(
+            "SMDataParallel training (sagemaker_distributed_dataparallel_enabled) is not "
+            "supported by this runtime: the library is deprecated for TensorFlow. Use Horovod "
+            "instead (distribution={'mpi': {'enabled': True}}), or remove the flag to train on "
+            "one process."
+        )
     return job
 
 

@@ -19,6 +19,10 @@ from sagemaker_tensorflow_runtime.container.settings import (
 
 DEFAULT_GRACE_SECONDS = 25.0
 DEFAULT_DNS_WAIT_SECONDS = 900.0
+DEFAULT_MASTER_PROBE_SECONDS = 10.0
+DEFAULT_SSH_WAIT_SECONDS = 3600.0
+DEFAULT_ORTED_WAIT_SECONDS = 1200.0
+DEFAULT_SSHD = "/usr/sbin/sshd"
 
 TABLE = (
     Setting("SAGEMAKER_BASE_DIR", str, DEFAULT_BASE_DIR, "root of the /opt/ml tree", "base_dir"),
@@ -106,6 +110,42 @@ TABLE = (
         "how long to wait for every host name to resolve",
         "dns_wait_seconds",
     ),
+    Setting(
+        "SAGEMAKER_MASTER_PROBE_SECONDS",
+        parse_positive_float,
+        DEFAULT_MASTER_PROBE_SECONDS,
+        "parameter-server jobs: seconds between a worker host's checks of the master",
+        "master_probe_seconds",
+    ),
+    Setting(
+        "SAGEMAKER_SSH_WAIT_SECONDS",
+        parse_positive_float,
+        DEFAULT_SSH_WAIT_SECONDS,
+        "MPI jobs: how long the master waits for every worker's sshd, and a worker for the master",
+        "ssh_wait_seconds",
+    ),
+    Setting(
+        "SAGEMAKER_ORTED_WAIT_SECONDS",
+        parse_positive_float,
+        DEFAULT_ORTED_WAIT_SECONDS,
+        "MPI jobs: how long a worker host waits for mpirun to start its ranks (orted)",
+        "orted_wait_seconds",
+    ),
+    Setting(
+        "SAGEMAKER_SSHD",
+        str,
+        DEFAULT_SSHD,
+        "MPI jobs: the sshd program started on every host",
+        "sshd",
+    ),
+    Setting(
+        "SAGEMAKER_GETHOSTNAME_LIBRARY",
+        parse_optional_str,
+        None,
+        "MPI jobs: the LD_PRELOAD gethostname library (built there with cc if missing; default: "
+        "~/.cache/sagemaker-tensorflow-runtime/)",
+        "gethostname_library",
+    ),
 )
 
 
@@ -126,6 +166,11 @@ class TrainSettings:
     num_gpus: int | None
     grace_seconds: float
     dns_wait_seconds: float
+    master_probe_seconds: float
+    ssh_wait_seconds: float
+    orted_wait_seconds: float
+    sshd: str
+    gethostname_library: str | None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> "TrainSettings":

@@ -1,12 +1,14 @@
 """Running a launch plan and turning a failed run into a root-cause failure report."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sagemaker_tensorflow_runtime.container.process import (
     GroupResult,
     LaunchError,
+    ProcessGroup,
     ProcessOutcome,
-    run_processes,
 )
 from sagemaker_tensorflow_runtime.container.signals import SignalRecorder, signal_name
 from sagemaker_tensorflow_runtime.training.error_summary import failure_report, signal_extra_info
@@ -16,18 +18,41 @@ from sagemaker_tensorflow_runtime.training.plan import LaunchPlan
 logger = logging.getLogger(__name__)
 
 
+def run_plan(plan: LaunchPlan, signals: SignalRecorder, grace_seconds: float) -> None:
+    """Run `plan` with its mode's driver, or simply start its processes and wait for them."""
+    if plan.driver is not None:
+        plan.driver(plan, signals, grace_seconds)
+    else:
+        execute(plan, signals, grace_seconds)
+
+
 def execute(plan: LaunchPlan, signals: SignalRecorder, grace_seconds: float) -> GroupResult:
     """Run every process of `plan`; raise `ProcessFailure` naming the earliest failure."""
+    with started(plan) as group:
+        result = group.wait(signals, grace_seconds)
+    raise_for_failures(plan, result, grace_seconds)
+    return result
+
+
+@contextmanager
+def started(plan: LaunchPlan) -> Iterator[ProcessGroup]:
+    """The plan's processes, running; leaving the block stops whatever still runs."""
     try:
-        result = run_processes(plan.processes, signals, grace_seconds)
+        group = ProcessGroup(plan.processes)
     except LaunchError as exc:
         raise EntryPointError(
             f"{exc.strerror}. Check that the entry point exists and is executable "
             "(a .sh script needs a shebang line or must be valid /bin/sh)."
         ) from None
+    with group:
+        yield group
+
+
+def raise_for_failures(plan: LaunchPlan, result: GroupResult, grace_seconds: float) -> None:
+    """Raise `ProcessFailure` with the root-cause report when a required process failed."""
     failures = result.failures
     if not failures:
-        return result
+        return
     root = failures[0]
     report = _report(plan, root, result, grace_seconds)
     if len(failures) > 1:

@@ -53,6 +53,11 @@ def test_settings_defaults():
         num_gpus=None,
         grace_seconds=25.0,
         dns_wait_seconds=900.0,
+        master_probe_seconds=10.0,
+        ssh_wait_seconds=3600.0,
+        orted_wait_seconds=1200.0,
+        sshd="/usr/sbin/sshd",
+        gethostname_library=None,
     )
 
 
@@ -88,6 +93,11 @@ def test_settings_from_environ():
         num_gpus=8,
         grace_seconds=5.0,
         dns_wait_seconds=1.5,
+        master_probe_seconds=10.0,
+        ssh_wait_seconds=3600.0,
+        orted_wait_seconds=1200.0,
+        sshd="/usr/sbin/sshd",
+        gethostname_library=None,
     )
 
 

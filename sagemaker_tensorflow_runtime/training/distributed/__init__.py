@@ -1,0 +1,1 @@
+"""Distributed training modes (training.md §13): parameter servers, MultiWorkerMirrored, MPI."""

@@ -1,0 +1,63 @@
+"""Reachability probes and bounded, signal-aware waits between hosts.
+
+A wait sleeps on the signal recorder's wakeup pipe, so SIGTERM/SIGINT end it at once; every wait
+has a bound and raises `WaitTimeout` with a message saying what did not happen.
+"""
+
+import select
+import socket
+import time
+from collections.abc import Callable
+
+from sagemaker_tensorflow_runtime.container.signals import SignalRecorder
+
+CONNECT_TIMEOUT_SECONDS = 2.0
+
+
+class WaitTimeout(RuntimeError):
+    """What we waited for did not happen within its bound."""
+
+
+class WaitInterrupted(RuntimeError):
+    """SIGTERM or SIGINT arrived while waiting."""
+
+
+def port_open(host: str, port: int, timeout: float = CONNECT_TIMEOUT_SECONDS) -> bool:
+    """Whether `host:port` accepts a TCP connection now (the contract's reachability test)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pause(signals: SignalRecorder | None, seconds: float) -> None:
+    """Sleep up to `seconds`; raise `WaitInterrupted` when a signal arrives."""
+    if signals is None:
+        time.sleep(seconds)
+        return
+    if signals.first is None:
+        select.select([signals.fileno()], [], [], max(0.0, seconds))
+        signals.drain()
+    if signals.first is not None:
+        raise WaitInterrupted("interrupted by a signal")
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float,
+    signals: SignalRecorder | None,
+    failure: str,
+    on_wait: Callable[[], None] | None = None,
+) -> None:
+    """Poll `condition` every `interval` seconds until true; `failure` is the timeout message."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise WaitTimeout(failure)
+        if on_wait is not None:
+            on_wait()
+        pause(signals, min(interval, remaining))
