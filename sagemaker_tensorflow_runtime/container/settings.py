@@ -34,16 +34,16 @@ def parse_bool(raw: str) -> bool:
         return True
     if value in ("false", "0", "no", ""):
         return False
-    raise SettingError(f"expected 'true' or 'false', got {raw!r}")
+    raise SettingError(f"must be 'true' or 'false', got {raw!r}")
 
 
 def parse_positive_float(raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise SettingError(f"expected a number of seconds, got {raw!r}") from None
+        raise SettingError(f"must be a number of seconds, got {raw!r}") from None
     if value < 0:
-        raise SettingError(f"expected a non-negative number of seconds, got {raw!r}")
+        raise SettingError(f"must be a non-negative number of seconds, got {raw!r}")
     return value
 
 
@@ -51,7 +51,7 @@ def parse_optional_count(raw: str) -> int | None:
     if not raw.strip():
         return None
     if not raw.strip().isdigit():
-        raise SettingError(f"expected a whole number, got {raw!r}")
+        raise SettingError(f"must be a whole number, got {raw!r}")
     return int(raw)
 
 
@@ -70,7 +70,7 @@ def read_settings(table: Sequence[Setting], environ: Mapping[str, str]) -> dict[
         try:
             values[setting.key] = setting.parse(raw)
         except SettingError as exc:
-            raise SettingError(f"environment variable {setting.env}: {exc}") from None
+            raise SettingError(f"{setting.env} {exc}") from None
     return values
 
 
