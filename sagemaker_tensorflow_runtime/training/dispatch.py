@@ -56,9 +56,8 @@ def parameter_server(job: Job) -> "Job | LaunchPlan":
         return job
     from sagemaker_tensorflow_runtime.training.distributed.parameter_server import ps_plan
 
-    return ps_plan(
-        hosts, job.env.current_host, job.user_process(), job.options.master_probe_seconds
-    )
+    user = job.user_process()
+    return ps_plan(hosts, job.env.current_host, user, job.options.master_probe_seconds, job.python)
 
 
 def multi_worker_mirrored(job: Job) -> "Job | LaunchPlan":
