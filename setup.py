@@ -8,6 +8,13 @@ setup(
     description="Runtime of SageMaker TensorFlow framework images: the `train` and `serve` commands.",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["sagemaker_tensorflow_runtime*", "sagemaker_tensorflow*"]),
+    package_data={
+        "sagemaker_tensorflow_runtime": [
+            "serving/protos/descriptors.bin",
+            "training/distributed/*.c",
+        ]
+    },
+    include_package_data=True,
     install_requires=[],
     extras_require={
         # s3:// code, model_dir region lookup and CodeArtifact; imported only when a job needs them.
@@ -20,6 +27,11 @@ setup(
             "grpcio>=1.60,<2",
             "protobuf>=3.20.3,<5",
             "numpy>=1.23.5,<2",
+            "flask>=3,<4",
+            "gunicorn>=22,<24",
+            "gevent>=24,<26",
+            "orjson>=3.9,<4",
+            "requests>=2.31,<3",
         ],
         "test": [
             "boto3>=1.28,<2",
