@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 ROUTE = re.compile(
     r"^/v1/models(?:/(?P<name>[^/:]*))?"
-    r"(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
+    r"(?:/versions/(?P<version>[^/:]+))?(?:/labels/(?P<label>[^/:]+))?"
     r"(?:(?P<metadata>/metadata)|:(?P<method>[a-z]+))?/?$",
     re.IGNORECASE,
 )
@@ -90,8 +90,7 @@ class RestApi:
             signature = servable.signature(target.signature_name)
             inputs, rows = rest_codec.predict_inputs(doc, signature)
             outputs = self.dataplane.run(servable, signature, inputs)
-            result = rest_codec.Result(outputs, servable, signature)
-            return rest_codec.predict_response(result, rows)
+            return rest_codec.predict_response(outputs, rows)
         examples = rest_codec.examples(doc)
         if action == "regress":
             return rest_codec.regress_response(self.dataplane.regress(target, examples))
@@ -135,10 +134,15 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(size)
 
-    def _chunked_body(self) -> bytes:
+    def _chunked_body(self) -> bytes | None:
         parts: list[bytes] = []
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                self._answer(HTTPStatus.BAD_REQUEST, '{"error": "Invalid chunked encoding"}')
+                self.close_connection = True
+                return None
             if size == 0:
                 self.rfile.readline()
                 return b"".join(parts)

@@ -1,0 +1,164 @@
+"""TF Serving's REST predict JSON (serving.md §12.2-12.3): request document → input arrays,
+output arrays → `predictions` / `outputs` text. Shared by the embedded server and the front.
+"""
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import invalid
+from sagemaker_tensorflow_runtime.serving.modelserver.json_format import (
+    array_text,
+    document,
+    is_bytes_output,
+    object_text,
+)
+from sagemaker_tensorflow_runtime.serving.modelserver.json_values import rows_to_array, to_array
+from sagemaker_tensorflow_runtime.serving.tensors.dtypes import TensorSpec
+
+
+class SignatureLike(Protocol):
+    """What the conversion needs of a signature: its inputs by alias."""
+
+    @property
+    def inputs(self) -> Mapping[str, TensorSpec]: ...
+
+
+_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def parse_document(body: bytes) -> dict[str, Any]:
+    """The request JSON object; TF Serving's parse error texts."""
+    if not body.strip():
+        raise invalid("JSON Parse error: The document is empty")
+    try:
+        doc = json.loads(body, parse_constant=_CONSTANTS.__getitem__)
+    except json.JSONDecodeError as exc:
+        message = "Invalid value." if exc.msg == "Expecting value" else exc.msg + "."
+        raise invalid(f"JSON Parse error: {message} at offset: {exc.pos}") from None
+    except UnicodeDecodeError as exc:
+        raise invalid(
+            f"JSON Parse error: Invalid encoding in string. at offset: {exc.start}"
+        ) from None
+    except RecursionError:
+        raise invalid("JSON Parse error: The document is nested too deeply. at offset: 0") from None
+    if not isinstance(doc, dict):
+        text = json.dumps(doc, separators=(",", ":"))[:200]
+        raise invalid(f"JSON Value: {text} Is not object")
+    return doc
+
+
+def signature_name(doc: dict[str, Any]) -> str | None:
+    name = doc.get("signature_name")
+    if name is not None and not isinstance(name, str):
+        raise invalid("'signature_name' key must be a string value.")
+    return name
+
+
+def predict_inputs(
+    doc: dict[str, Any], signature: SignatureLike
+) -> tuple[dict[str, np.ndarray], bool]:
+    """(inputs, row format?) from `instances` or `inputs`."""
+    has_instances, has_inputs = "instances" in doc, "inputs" in doc
+    if has_instances and has_inputs:
+        raise invalid(
+            "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist"
+        )
+    if not (has_instances or has_inputs):
+        raise invalid("Missing 'inputs' or 'instances' key")
+    if has_instances:
+        return _row_inputs(doc["instances"], signature), True
+    return _columnar_inputs(doc["inputs"], signature), False
+
+
+def _is_b64(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["b64"]
+
+
+def _row_inputs(instances: Any, signature: SignatureLike) -> dict[str, np.ndarray]:
+    if not isinstance(instances, list):
+        raise invalid("Expecting 'instances' to be an list/array")
+    if not instances:
+        raise invalid("No values in 'instances' array")
+    if isinstance(instances[0], dict) and not _is_b64(instances[0]):
+        columns: dict[str, list[Any]] = {key: [] for key in signature.inputs}
+        for index, row in enumerate(instances):
+            if not isinstance(row, dict) or _is_b64(row):
+                raise invalid(
+                    f"Failed to process element: {index} of 'instances' list. Error: "
+                    "INVALID_ARGUMENT: Expecting object but got list/value"
+                )
+            for key, value in row.items():
+                if key not in signature.inputs:
+                    raise invalid(
+                        f"Failed to process element: {index} key: {key} of 'instances' list. "
+                        f"Error: INVALID_ARGUMENT: JSON object: does not have named input: {key}"
+                    )
+                columns[key].append(value)
+            if len(row) != len(signature.inputs):
+                missing = sorted(set(signature.inputs) - set(row))
+                raise invalid(
+                    f"Failed to process element: {index} of 'instances' list. Error: "
+                    f"INVALID_ARGUMENT: Missing named input: {', '.join(missing)}"
+                )
+        return {
+            key: rows_to_array(rows, signature.inputs[key], key) for key, rows in columns.items()
+        }
+    if len(signature.inputs) != 1:
+        raise invalid(
+            "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
+            f"Expecting object with named inputs {sorted(signature.inputs)}; the signature has "
+            f"{len(signature.inputs)} inputs"
+        )
+    ((key, info),) = signature.inputs.items()
+    return {key: rows_to_array(instances, info)}
+
+
+def _columnar_inputs(inputs: Any, signature: SignatureLike) -> dict[str, np.ndarray]:
+    if isinstance(inputs, dict) and not _is_b64(inputs):
+        arrays = {}
+        for key, info in signature.inputs.items():
+            if key not in inputs:
+                raise invalid(f"Missing named input: {key} in 'inputs' object.")
+            arrays[key] = to_array(inputs[key], info)
+        return arrays
+    if len(signature.inputs) != 1:
+        missing = sorted(signature.inputs)[0]
+        raise invalid(f"Missing named input: {missing} in 'inputs' object.")
+    ((key, info),) = signature.inputs.items()
+    return {key: to_array(inputs, info)}
+
+
+def predict_response(outputs: dict[str, np.ndarray], row_format: bool) -> str:
+    if row_format:
+        return document("predictions", _rows_text(outputs))
+    if len(outputs) == 1:
+        ((name, array),) = outputs.items()
+        return document("outputs", array_text(array, is_bytes_output(name, array)))
+    items = [(n, array_text(a, is_bytes_output(n, a))) for n, a in outputs.items()]
+    return '{\n    "outputs": ' + object_text(items) + "\n}"
+
+
+def _rows_text(outputs: dict[str, np.ndarray]) -> str:
+    names = list(outputs)
+    batch = None
+    for name in names:
+        array = outputs[name]
+        size = array.shape[0] if array.ndim > 0 else None
+        if batch is None:
+            batch = size
+        if size is None or size != batch:
+            raise invalid(
+                f"Tensor name: {name} has inconsistent batch size: {size or 0} expecting: {batch}"
+            )
+    if len(names) == 1:
+        name = names[0]
+        return array_text(outputs[name], is_bytes_output(name, outputs[name]))
+    rows = []
+    for i in range(batch or 0):
+        items = [(n, array_text(outputs[n][i], is_bytes_output(n, outputs[n]))) for n in names]
+        rows.append(object_text(items))
+    return "[" + ", ".join(rows) + "]"
