@@ -17,6 +17,7 @@ from sagemaker_tensorflow_runtime.serving.modelserver.signatures import TensorIn
 
 FLOAT_KINDS = "f"
 INT_KINDS = "iu"
+MAX_RANK = 32  # numpy's limit; deeper nesting is a client error, not a server crash
 
 
 def json_type(value: Any) -> str:
@@ -69,10 +70,12 @@ def _scalar(value: Any, info: TensorInfo) -> Any:
     raise _type_error(value, info)
 
 
-def _shape(value: Any) -> tuple[int, ...]:
+def _shape(value: Any, outer_rank: int = 0) -> tuple[int, ...]:
     shape = []
     while isinstance(value, list):
         shape.append(len(value))
+        if len(shape) + outer_rank > MAX_RANK:
+            raise invalid(f"Tensor rank exceeds the maximum supported rank of {MAX_RANK}")
         if not value:
             break
         value = value[0]
@@ -110,7 +113,7 @@ def rows_to_array(rows: list[Any], info: TensorInfo, key: str | None = None) -> 
     flat: list[Any] = []
     for index, row in enumerate(rows):
         try:
-            shape = _shape(row)
+            shape = _shape(row, outer_rank=1)
             if expected is None:
                 expected = shape
             elif shape != expected:

@@ -72,9 +72,18 @@ def _check_aliases(kind: str, given: set[str], expected: Mapping[str, Any], exac
         )
 
 
+# Eager TF prefixes op errors with "Graph execution error:" and a Python traceback of where the
+# node was defined; TF Serving reports only the op's message, and a traceback must not reach
+# clients.
+_TF_PREAMBLE = ("Graph execution error:", "Detected at node", "  File ")
+
+
 def _first_line(exc: Exception) -> str:
     text = getattr(exc, "message", None) or str(exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    paragraphs = [p for p in text.split("\n\n") if p.strip() and not p.startswith(_TF_PREAMBLE)]
+    if not paragraphs:
+        return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return paragraphs[0].strip().splitlines()[0]
 
 
 def _op_error_code(exc: Any) -> Code:
