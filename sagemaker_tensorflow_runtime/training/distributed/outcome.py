@@ -4,7 +4,8 @@ The contract only lets a worker host see whether `<master>:2222` is up, which ca
 master that finished from one that failed (the reference then reported success either way).
 The master's `train` therefore answers on `OUTCOME_PORT` (2224): a client sends its host name
 and a newline, the master replies `running` or `exit <code>`. After its own processes end the
-master lingers (bounded) until every worker host has been told the final answer.
+master lingers (bounded) until every worker host has been told the final answer, or has said
+`<host> bye` (a worker host that ended on its own needs no answer).
 """
 
 import contextlib
@@ -86,23 +87,23 @@ class OutcomeServer:
     def _answer(self, conn: socket.socket) -> None:
         conn.settimeout(CONNECT_TIMEOUT_SECONDS)
         try:
-            host = conn.makefile("r", encoding="utf-8").readline().strip()
+            words = conn.makefile("r", encoding="utf-8").readline().split()
             with self._lock:
                 code = self.exit_code
             conn.sendall((RUNNING if code is None else f"exit {code}").encode() + b"\n")
         except OSError:
             return
-        if code is not None:
+        if words and (code is not None or words[1:] == ["bye"]):
             with self._lock:
-                self.told.add(host)
+                self.told.add(words[0])
 
 
-def query_outcome(master: str, me: str, port: int = OUTCOME_PORT) -> str | None:
+def query_outcome(master: str, me: str, port: int = OUTCOME_PORT, bye: bool = False) -> str | None:
     """`running`, `exit <code>`, or None when the master does not answer."""
     try:
         with socket.create_connection((master, port), timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             conn.settimeout(CONNECT_TIMEOUT_SECONDS)
-            conn.sendall(me.encode() + b"\n")
+            conn.sendall(me.encode() + (b" bye\n" if bye else b"\n"))
             answer = conn.makefile("r", encoding="utf-8").readline().strip()
     except OSError:
         return None
@@ -132,6 +133,8 @@ class MasterMonitor:
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
         self._thread.join(CONNECT_TIMEOUT_SECONDS * 2)
+        if self.exit_code is None:
+            query_outcome(self.master, self.me, self.port, bye=True)
 
     def refresh(self) -> None:
         answer = query_outcome(self.master, self.me, self.port)
