@@ -2,8 +2,11 @@
 # The test command: install Debian and Python packages, then lint, type-check and run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Debian packages the tests need (the distributed-training tests will add openmpi-bin, openssh-server).
-DEBIAN_PACKAGES=(procps)
+# Debian packages the tests need. Distributed training: Open MPI and its headers (mpi4py and
+# Horovod build against them), sshd and the ssh client, cmake/g++ for Horovod, a C compiler for
+# the gethostname preload library, iproute2/util-linux for the network-namespace hosts.
+DEBIAN_PACKAGES=(procps openmpi-bin libopenmpi-dev openssh-server openssh-client cmake g++ gcc
+    make iproute2 util-linux)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -147,11 +147,12 @@ def test_unresolvable_hosts_give_up_after_the_configured_wait(job: JobTree) -> N
     assert run.failure.startswith("Framework Error:")
 
 
-def test_distributed_mode_not_yet_available_is_a_clear_error(job: JobTree) -> None:
-    job.sdk_hyperparameters("knobs.py", sagemaker_mpi_enabled=True)
+def test_unsupported_distributed_mode_is_a_clear_error(job: JobTree) -> None:
+    job.sdk_hyperparameters("knobs.py", sagemaker_distributed_dataparallel_enabled=True)
     job.single_host()
     job.add_program()
     run = job.run()
     assert run.returncode == 1
-    assert "sagemaker_mpi_enabled" in run.failure
-    assert "not available in this runtime version" in run.failure
+    assert "sagemaker_distributed_dataparallel_enabled" in run.failure
+    assert "is not supported by this runtime" in run.failure
+    assert "Use Horovod instead" in run.failure
