@@ -27,4 +27,3 @@ def _pool() -> descriptor_pool.DescriptorPool:
 def message(full_name: str) -> Any:
     """The message class for e.g. `tensorflow.serving.PredictRequest`."""
     return message_factory.GetMessageClass(_pool().FindMessageTypeByName(full_name))
-

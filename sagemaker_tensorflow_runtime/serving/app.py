@@ -1,0 +1,121 @@
+"""The Flask app of the `serve` front: the explicit route table (serving.md §6).
+
+Routes only do HTTP; the work happens in the pipelines. Every error is JSON `{"error": ...}`.
+"""
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+
+from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
+from sagemaker_tensorflow_runtime.serving.errors import ServeError, status_of
+from sagemaker_tensorflow_runtime.serving.front_config import FrontConfig
+from sagemaker_tensorflow_runtime.serving.handlers import HandlerPipeline, load_module
+from sagemaker_tensorflow_runtime.serving.pipeline import (
+    Answer,
+    DefaultPipeline,
+    Invocation,
+    backend_message,
+)
+
+logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
+CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+
+
+def json_error(message: str, status: int) -> Response:
+    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+
+
+class Endpoint:
+    """The route functions, bound to one worker's pipeline and backends."""
+
+    def __init__(self, config: FrontConfig) -> None:
+        self.config = config
+        self.pool = BackendPool(list(config.backends), config.read_timeout_seconds)
+        self.pipeline: DefaultPipeline | HandlerPipeline
+        if config.inference_module:
+            module = load_module(Path(config.inference_module))
+            self.pipeline = HandlerPipeline(self.pool, config.default_model, module)
+        else:
+            self.pipeline = DefaultPipeline(self.pool, config.default_model)
+
+    def ping(self) -> Response:
+        """200 only while the default model (or the one named in the attributes) is AVAILABLE."""
+        from sagemaker_tensorflow_runtime.serving.attributes import parse_custom_attributes
+
+        try:
+            model = parse_custom_attributes(
+                request.headers.get(CUSTOM_ATTRIBUTES), self.config.default_model
+            )
+            for instance in self.pool.instances:
+                status, body = self.pool.rest(instance, "GET", model.path(action=False))
+                if status != 200 or b'"AVAILABLE"' not in body:
+                    logger.warning("failed ping%s", body.decode("utf-8", "replace"))
+                    return json_error(f"model {model.name} is not available", 503)
+        except ServeError as exc:
+            return json_error(exc.message, 503)
+        return Response(b"", status=200)
+
+    def invocations(self) -> Response:
+        invocation = Invocation(
+            body=request.get_data(cache=False),
+            content_type=request.headers.get("Content-Type"),
+            accept=request.headers.get("Accept"),
+            custom_attributes=request.headers.get(CUSTOM_ATTRIBUTES),
+        )
+        try:
+            answer: Answer = self.pipeline.invoke(invocation)
+        except Exception as exc:  # every failure becomes a JSON answer, never a dead worker
+            return error_response(exc)
+        return Response(answer.body, status=answer.status, content_type=answer.content_type)
+
+    def tfs(self, path: str) -> Response:
+        """Local-use passthrough to a backend's REST API."""
+        instance = self.pool.pick()
+        body = request.get_data() if request.method == "POST" else None
+        try:
+            status, payload = self.pool.rest(instance, request.method, "/" + path, body)
+        except ServeError as exc:
+            return json_error(exc.message, exc.status)
+        return Response(payload, status=status, mimetype="application/json")
+
+
+def error_response(exc: Exception) -> Response:
+    if isinstance(exc, ServeError):
+        return json_error(exc.message, exc.status)
+    http_status = getattr(exc, "http_status", None)
+    if isinstance(http_status, int):  # TF Serving's typing rules, checked in the front
+        return json_error(getattr(exc, "message", str(exc)), http_status)
+    status = status_of(exc)
+    if status is not None:
+        message = getattr(exc, "message", None) or str(exc)
+        return json_error(str(message), status)
+    logger.exception("Handler failed")
+    return json_error(str(exc) or type(exc).__name__, 500)
+
+
+def create_app(config: FrontConfig | None = None) -> Flask:
+    """The WSGI app; gunicorn calls this once per worker."""
+    config = config or FrontConfig.from_env(os.environ)
+    endpoint = Endpoint(config)
+    app = Flask("sagemaker_tensorflow_runtime.serve")
+    app.add_url_rule("/ping", "ping", endpoint.ping, methods=["GET"])
+    app.add_url_rule("/invocations", "invocations", endpoint.invocations, methods=["POST"])
+    app.add_url_rule("/tfs/<path:path>", "tfs", endpoint.tfs, methods=["GET", "POST"])
+
+    @app.errorhandler(404)
+    def not_found(_: Any) -> Response:
+        return json_error("Not Found", 404)
+
+    @app.errorhandler(405)
+    def wrong_method(_: Any) -> Response:
+        return json_error("Not Found", 404)
+
+    return app
+
+
+__all__ = ["backend_message", "create_app"]
