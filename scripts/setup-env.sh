@@ -27,10 +27,16 @@ if command -v mpicc >/dev/null 2>&1; then
         wheel=$(ls "$WHEEL_CACHE"/horovod-"$HOROVOD_VERSION"-*.whl 2>/dev/null | head -n 1 || true)
         if [ -z "$wheel" ]; then
             echo "== building horovod==$HOROVOD_VERSION (about two minutes; cached in $WHEEL_CACHE)"
-            HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_MPI=1 HOROVOD_WITHOUT_PYTORCH=1 \
-                HOROVOD_WITHOUT_MXNET=1 HOROVOD_WITHOUT_GLOO=1 \
-                .venv/bin/python -m pip wheel --quiet --disable-pip-version-check \
-                --no-build-isolation --no-deps --wheel-dir "$WHEEL_CACHE" "horovod==$HOROVOD_VERSION"
+            # One retry: a first build here once failed to detect TensorFlow and passed on rerun.
+            for attempt in 1 2; do
+                HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_MPI=1 HOROVOD_WITHOUT_PYTORCH=1 \
+                    HOROVOD_WITHOUT_MXNET=1 HOROVOD_WITHOUT_GLOO=1 \
+                    .venv/bin/python -m pip wheel --quiet --disable-pip-version-check \
+                    --no-build-isolation --no-deps --wheel-dir "$WHEEL_CACHE" \
+                    "horovod==$HOROVOD_VERSION" && break
+                [ "$attempt" -eq 2 ] && exit 1
+                echo "== horovod build failed; retrying once"
+            done
             wheel=$(ls "$WHEEL_CACHE"/horovod-"$HOROVOD_VERSION"-*.whl | head -n 1)
         fi
         .venv/bin/python -m pip install --quiet --disable-pip-version-check "$wheel"
