@@ -8,8 +8,6 @@ setup(
     description="Runtime of SageMaker TensorFlow framework images: the `train` and `serve` commands.",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["sagemaker_tensorflow_runtime*", "sagemaker_tensorflow*"]),
-    # C source of the MPI ranks' LD_PRELOAD gethostname library, compiled on first use.
-    package_data={"sagemaker_tensorflow_runtime.training.distributed": ["gethostname.c"]},
     package_data={
         "sagemaker_tensorflow_runtime": [
             "serving/protos/descriptors.bin",
