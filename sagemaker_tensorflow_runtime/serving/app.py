@@ -12,9 +12,20 @@ import orjson
 from flask import Flask, Response, request
 
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
-from sagemaker_tensorflow_runtime.serving.errors import ServeError, status_of
+from sagemaker_tensorflow_runtime.serving.errors import (
+    NotAcceptable,
+    PreconditionFailed,
+    ServeError,
+    UnsupportedMediaType,
+    status_of,
+)
 from sagemaker_tensorflow_runtime.serving.front_config import FrontConfig
 from sagemaker_tensorflow_runtime.serving.handlers import HandlerPipeline, load_module
+from sagemaker_tensorflow_runtime.serving.legacy import (
+    LegacyPipeline,
+    load_user_module,
+)
+from sagemaker_tensorflow_runtime.serving.legacy import error_body as legacy_error_body
 from sagemaker_tensorflow_runtime.serving.pipeline import (
     Answer,
     DefaultPipeline,
@@ -24,6 +35,8 @@ from sagemaker_tensorflow_runtime.serving.pipeline import (
 
 logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
+JSON_TYPE = "application/json"
+LEGACY_STATUS_ERRORS = (UnsupportedMediaType, NotAcceptable, PreconditionFailed)
 
 
 def json_error(message: str, status: int) -> Response:
@@ -36,8 +49,13 @@ class Endpoint:
     def __init__(self, config: FrontConfig) -> None:
         self.config = config
         self.pool = BackendPool(list(config.backends), config.read_timeout_seconds)
-        self.pipeline: DefaultPipeline | HandlerPipeline
-        if config.inference_module:
+        self.pipeline: DefaultPipeline | HandlerPipeline | LegacyPipeline
+        if config.legacy_module:
+            module = load_user_module(Path(config.legacy_module))
+            self.pipeline = LegacyPipeline(
+                self.pool, config.default_model, module, config.default_accept
+            )
+        elif config.inference_module:
             module = load_module(Path(config.inference_module))
             self.pipeline = HandlerPipeline(self.pool, config.default_model, module)
         else:
@@ -63,12 +81,18 @@ class Endpoint:
     def invocations(self) -> Response:
         invocation = Invocation(
             body=request.get_data(cache=False),
-            content_type=request.headers.get("Content-Type"),
+            content_type=request.headers.get("ContentType") or request.headers.get("Content-Type")
+            if isinstance(self.pipeline, LegacyPipeline)
+            else request.headers.get("Content-Type"),
             accept=request.headers.get("Accept"),
             custom_attributes=request.headers.get(CUSTOM_ATTRIBUTES),
         )
         try:
             answer: Answer = self.pipeline.invoke(invocation)
+        except LEGACY_STATUS_ERRORS as exc:
+            if isinstance(self.pipeline, LegacyPipeline):  # the legacy body: a JSON string
+                return Response(legacy_error_body(exc.message), exc.status, mimetype=JSON_TYPE)
+            return error_response(exc)
         except Exception as exc:  # every failure becomes a JSON answer, never a dead worker
             return error_response(exc)
         return Response(answer.body, status=answer.status, content_type=answer.content_type)

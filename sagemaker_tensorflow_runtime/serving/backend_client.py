@@ -138,6 +138,15 @@ class BackendPool:
                 ) from None
             raise BackendError(exc.details() or code, status) from None
 
+    def call(self, instance: Instance, rpc: str, request: Any, response_type: str) -> Any:
+        """Any PredictionService RPC (`Predict`, `Classify`, ...) with a ready request."""
+        return self._grpc(
+            instance,
+            f"/tensorflow.serving.PredictionService/{rpc}",
+            request,
+            f"tensorflow.serving.{response_type}",
+        )
+
     def signature(self, instance: Instance, name: str, version: int | None, key: str) -> Signature:
         cached = self._signatures.get((name, version, key))
         if cached is not None:

@@ -19,6 +19,8 @@ class FrontConfig:
     default_model: str
     inference_module: str | None
     read_timeout_seconds: float
+    legacy_module: str | None = None
+    default_accept: str = "application/json"
 
     def to_env(self) -> dict[str, str]:
         return {ENV_VAR: json.dumps(asdict(self))}
@@ -31,4 +33,6 @@ class FrontConfig:
             default_model=raw["default_model"],
             inference_module=raw["inference_module"],
             read_timeout_seconds=float(raw["read_timeout_seconds"]),
+            legacy_module=raw.get("legacy_module"),
+            default_accept=raw.get("default_accept", "application/json"),
         )

@@ -181,6 +181,48 @@ TABLE = (
         "config_dir",
     ),
     Setting(
+        "SAGEMAKER_PROGRAM",
+        parse_optional_str,
+        None,
+        "legacy endpoint: the module defining input_fn / output_fn / transform_fn",
+        "program",
+    ),
+    Setting(
+        "SAGEMAKER_SUBMIT_DIRECTORY",
+        parse_optional_str,
+        None,
+        "legacy endpoint: where that module comes from (s3://, tar.gz or directory)",
+        "submit_directory",
+    ),
+    Setting(
+        "SAGEMAKER_REQUIREMENTS",
+        parse_optional_str,
+        None,
+        "legacy endpoint: requirements file in the code directory",
+        "requirements",
+    ),
+    Setting(
+        "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",
+        str,
+        "application/json",
+        "legacy endpoint: Accept used when a request has none",
+        "default_accept",
+    ),
+    Setting(
+        "SAGEMAKER_TFS_GRPC_REQUEST_TIMEOUT",
+        parse_positive_float,
+        None,
+        "legacy endpoint: gRPC deadline in seconds (default 10; 30 with an accelerator)",
+        "grpc_request_timeout",
+    ),
+    Setting(
+        "SAGEMAKER_INFERENCE_ACCELERATOR_PRESENT",
+        parse_strict_bool,
+        False,
+        "legacy endpoint: an Elastic Inference accelerator is attached",
+        "accelerator_present",
+    ),
+    Setting(
         "SAGEMAKER_NUM_GPUS",
         parse_count,
         None,
@@ -220,6 +262,12 @@ class ServingSettings:
     proxy_read_timeout: int
     model_server_binary: str | None
     config_dir: str | None
+    program: str | None
+    submit_directory: str | None
+    requirements: str | None
+    default_accept: str
+    grpc_request_timeout: float | None
+    accelerator_present: bool
     num_gpus: int | None
 
     @classmethod
@@ -241,6 +289,12 @@ class ServingSettings:
         if str(self.base_dir) == DEFAULT_BASE_DIR:
             return Path("/sagemaker")
         return self.base_dir / "sagemaker"
+
+    @property
+    def legacy_grpc_timeout(self) -> float:
+        if self.grpc_request_timeout is not None:
+            return self.grpc_request_timeout
+        return 30.0 if self.accelerator_present else 10.0
 
     @property
     def cpu_count(self) -> int:

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from sagemaker_tensorflow_runtime.container.resources import count_gpus
 from sagemaker_tensorflow_runtime.container.signals import SignalRecorder, signal_name
@@ -21,6 +22,7 @@ from sagemaker_tensorflow_runtime.serving.children import Child
 from sagemaker_tensorflow_runtime.serving.dependencies import prepare_code_dir
 from sagemaker_tensorflow_runtime.serving.discovery import default_model, discover_models
 from sagemaker_tensorflow_runtime.serving.front_config import FrontConfig
+from sagemaker_tensorflow_runtime.serving.legacy_setup import LEGACY_MODEL_NAME, legacy_module
 from sagemaker_tensorflow_runtime.serving.readiness import wait_until_available
 from sagemaker_tensorflow_runtime.serving.settings import ServingSettings
 from sagemaker_tensorflow_runtime.serving.tfs_config import (
@@ -87,6 +89,10 @@ class Supervisor:
         config_dir = settings.serving_config_dir
         models = discover_models(settings.model_dir, config_dir)
         default = default_model(models, settings.default_model_name)
+        legacy = legacy_module(settings, self.environ)
+        if legacy is not None:
+            default = replace(default, name=LEGACY_MODEL_NAME)
+            models = [default]
         model_config = config_dir / "model-config.cfg"
         write_model_config(model_config, models)
         batching_file = None
@@ -109,7 +115,7 @@ class Supervisor:
             Child(f"backend {i.index}", i.argv, backend_environment(self.environ, i))
             for i in instances
         ]
-        read_timeout = max(settings.proxy_read_timeout, settings.gunicorn_timeout)
+        read_timeout: float = max(settings.proxy_read_timeout, settings.gunicorn_timeout)
         if read_timeout > settings.proxy_read_timeout:
             logger.info("proxy read timeout raised to the gunicorn timeout: %d", read_timeout)
         logger.info("proxy_read_timeout %d;", read_timeout)
@@ -122,7 +128,9 @@ class Supervisor:
             backends=tuple((i.grpc_port, i.rest_port) for i in instances),
             default_model=default.name,
             inference_module=str(inference) if inference.is_file() else None,
-            read_timeout_seconds=float(read_timeout),
+            read_timeout_seconds=settings.legacy_grpc_timeout if legacy else read_timeout,
+            legacy_module=str(legacy) if legacy else None,
+            default_accept=settings.default_accept,
         )
 
     def dead_backend(self) -> str | None:

@@ -80,3 +80,18 @@ def _fill(values: np.ndarray, shape: tuple[int, ...], count: int) -> np.ndarray:
         return np.zeros(shape, dtype=values.dtype)
     padded = np.concatenate([values, np.repeat(values[-1:], count - values.size)])
     return padded.reshape(shape)
+
+
+def typed_tensor_proto(array: np.ndarray) -> Any:
+    """A TensorProto with values in the typed `*_val` field (as TF Serving's JSON shows them)."""
+    proto = tensor_proto(array)
+    dtype = proto.dtype
+    if dtype == DT_STRING:
+        return proto
+    proto.tensor_content = b""
+    flat = array.reshape(-1)
+    if dtype == DT_HALF:
+        proto.half_val.extend(flat.astype(np.float16).view(np.uint16).tolist())
+    else:
+        getattr(proto, VALUE_FIELD.get(dtype, "int_val")).extend(flat.tolist())
+    return proto
