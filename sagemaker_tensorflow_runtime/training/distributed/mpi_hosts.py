@@ -34,6 +34,7 @@ from sagemaker_tensorflow_runtime.training.supervise import raise_for_failures, 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+FIRST_POLL_SECONDS = 0.05  # SSH waits start fast and back off to POLL_SECONDS
 NOTIFY_ATTEMPTS = 6  # the first try and up to 5 retries, 1 s apart
 NOTIFY_TIMEOUT_SECONDS = 30.0
 ENVIRONMENT_FILE = Path("/etc/environment")
@@ -112,6 +113,7 @@ class MpiMaster:
                 all_answer,
                 timeout=s.ssh_wait_seconds,
                 interval=POLL_SECONDS,
+                first_interval=FIRST_POLL_SECONDS,
                 signals=signals,
                 failure="",
             )
@@ -169,6 +171,7 @@ class MpiWorker:
                 lambda: port_open(s.master, SSH_PORT),
                 timeout=s.ssh_wait_seconds,
                 interval=POLL_SECONDS,
+                first_interval=FIRST_POLL_SECONDS,
                 signals=signals,
                 failure=(
                     f"The master host {s.master} did not accept SSH connections on port "

@@ -50,14 +50,18 @@ def wait_until(
     interval: float,
     signals: SignalRecorder | None,
     failure: str,
-    on_wait: Callable[[], None] | None = None,
+    first_interval: float | None = None,
 ) -> None:
-    """Poll `condition` every `interval` seconds until true; `failure` is the timeout message."""
+    """Poll `condition` until true; `failure` is the timeout message.
+
+    Polls every `interval` seconds; with `first_interval`, the first polls come sooner and the
+    gap doubles up to `interval` (hosts usually come up together, so the first seconds matter).
+    """
     deadline = time.monotonic() + timeout
+    gap = first_interval or interval
     while not condition():
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise WaitTimeout(failure)
-        if on_wait is not None:
-            on_wait()
-        pause(signals, min(interval, remaining))
+        pause(signals, min(gap, remaining))
+        gap = min(gap * 2, interval)

@@ -1,4 +1,4 @@
-"""Parameter-server and MultiWorkerMirrored jobs on two real hosts (training.md §13.1–13.3)."""
+"""Parameter-server and MultiWorkerMirrored jobs on two real hosts (training.md §13.1 to §13.3)."""
 
 import json
 
