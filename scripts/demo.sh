@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The demo: install, then train the bundled example in script mode on a temporary /opt/ml tree
-# without Docker, and show the servable SavedModel it leaves in the model directory.
+# The demo: install, train the bundled example in script mode on a temporary /opt/ml tree without
+# Docker, then serve the SavedModel it produced, print a prediction obtained over HTTP and stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-env.sh
@@ -13,7 +13,7 @@ echo "== training (SAGEMAKER_BASE_DIR=$work/opt_ml)"
     --channel training="$work/data/training" --channel testing="$work/data/testing" \
     --hyperparameter epochs=15 --hyperparameter learning-rate=0.1 \
     --job-name half-plus-three-demo --base-dir "$work/opt_ml"
-echo "== model directory"
-find "$work/opt_ml/model" -name saved_model.pb
 test -f "$work/opt_ml/output/success"
-echo "== demo finished: $work/opt_ml"
+find "$work/opt_ml/model" -name saved_model.pb
+echo "== serving it"
+exec .venv/bin/python examples/half_plus_three/serve_and_predict.py "$work/opt_ml"
