@@ -1,0 +1,158 @@
+"""Request conversion (serving.md §7.2-7.3), Content-Type and Accept handling (§7.1, §7.4)."""
+
+import io
+
+import numpy as np
+import pytest
+
+from sagemaker_tensorflow_runtime.serving import codecs
+from sagemaker_tensorflow_runtime.serving.accept import Negotiated, media_type, negotiate
+from sagemaker_tensorflow_runtime.serving.attributes import ModelRequest, parse_custom_attributes
+from sagemaker_tensorflow_runtime.serving.codecs.responses import encode
+from sagemaker_tensorflow_runtime.serving.errors import BadRequest, UnsupportedMediaType
+
+
+def instances(media: str, body: bytes) -> object:
+    value = codecs.decode(media, body)["instances"]
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"[1.0,2.0,5.0]", [[1.0, 2.0, 5.0]]),
+        (b"[[1.0,2.0,5.0],[1.0,2.0,5.0]]", [[1.0, 2.0, 5.0], [1.0, 2.0, 5.0]]),
+        (b"[1.0, 2.0, 5.0]\n[1.0, 2.0, 5.0]", [[1.0, 2.0, 5.0], [1.0, 2.0, 5.0]]),
+        (
+            b'{"x": [1.0, 2.0, 5.0]}\n{"x": [1.0, 2.0, 5.0]}',
+            [{"x": [1.0, 2.0, 5.0]}, {"x": [1.0, 2.0, 5.0]}],
+        ),
+        (b'{"x":[1,2,5]}', [{"x": [1, 2, 5]}]),
+        (b'\n\n{"a": 1}\n\n{"a": 2}\n', [{"a": 1}, {"a": 2}]),
+    ],
+)
+def test_json_rules(body: bytes, expected: object) -> None:
+    assert instances("application/json", body) == expected
+
+
+def test_tfs_requests_pass_through() -> None:
+    doc = codecs.decode("application/json", b'{"instances":[1.0,2.0,5.0]}')
+    assert doc == {"instances": [1.0, 2.0, 5.0]}
+    doc = codecs.decode("application/jsonlines", b'{"signature_name":"s", "inputs" : {"x": [1]}}')
+    assert doc == {"signature_name": "s", "inputs": {"x": [1]}}
+
+
+def test_empty_json_body_names_the_problem() -> None:
+    with pytest.raises(BadRequest, match="The request body is empty"):
+        codecs.decode("application/json", b"  \n")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"1.0", [1.0]),
+        (b"0.0", [0.0]),
+        (b"0.0,2.0,5.0", [[0.0, 2.0, 5.0]]),
+        (b"1.0,2.0,5.0\n1.0,2.0,5.0", [[1.0, 2.0, 5.0], [1.0, 2.0, 5.0]]),
+        (b"1.0\n2.0\n5.0", [1.0, 2.0, 5.0]),
+        (b"1.0\r\n\r\n2.0\r\n", [1.0, 2.0]),
+        (b"a,b,c", [["a", "b", "c"]]),
+        (b'"a,b",c,"say ""hi"""', [["a,b", "c", 'say "hi"']]),
+        (b"1,x,2.5", [[1, "x", 2.5]]),
+        (b"1,2\n3", [[1, 2], 3]),
+        (b"7,8", [[7, 8]]),
+    ],
+)
+def test_csv_rules(body: bytes, expected: object) -> None:
+    assert instances("text/csv", body) == expected
+
+
+def test_csv_all_numbers_become_one_array() -> None:
+    row = ",".join(["1.5"] * 1000).encode()
+    value = codecs.decode("text/csv", row)["instances"]
+    assert isinstance(value, np.ndarray) and value.shape == (1, 1000)
+    ints = codecs.decode("text/csv", b"1,2\n3,4")["instances"]
+    assert ints.dtype == np.int64 and ints.tolist() == [[1, 2], [3, 4]]
+
+
+def test_npy_body() -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert instances("application/x-npy", buffer.getvalue()) == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(BadRequest, match="application/x-npy"):
+        codecs.decode("application/x-npy", b"not npy")
+
+
+def test_unsupported_and_missing_content_types() -> None:
+    with pytest.raises(UnsupportedMediaType, match="Unsupported Media Type: text/plain"):
+        codecs.decode("text/plain", b"1")
+    with pytest.raises(UnsupportedMediaType, match="Unsupported Media Type: Unknown"):
+        codecs.decode("", b"1")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("application/json; charset=utf-8", "application/json"),
+        ("Application/JSON", "application/json"),
+        (" text/CSV ;header=absent", "text/csv"),
+        (None, ""),
+    ],
+)
+def test_media_type(header: str | None, expected: str) -> None:
+    assert media_type(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, Negotiated("application/json", False)),
+        ("*/*", Negotiated("application/json", False)),
+        ("application/jsonlines", Negotiated("application/jsonlines", True)),
+        ("application/json, application/jsonlines", Negotiated("application/json", True)),
+        ("text/html, text/csv", Negotiated("text/csv", True)),
+        ("application/json;q=0.5, text/csv", Negotiated("text/csv", True)),
+        ("image/png", None),
+        ("application/json;q=0", None),
+    ],
+)
+def test_negotiate(accept: str | None, expected: Negotiated | None) -> None:
+    assert negotiate(accept) == expected
+
+
+def test_explicit_json_removes_newlines_and_csv_renders_rows() -> None:
+    text = '{\n    "predictions": [[3.5, 4.0], [1.0, 2.0]\n    ]\n}'
+    assert encode(text, Negotiated("application/jsonlines", True)) == (
+        b'{    "predictions": [[3.5, 4.0], [1.0, 2.0]    ]}',
+        "application/jsonlines",
+    )
+    assert encode(text, Negotiated("application/json", False))[0] == text.encode()
+    assert encode(text, Negotiated("text/csv", True)) == (b"3.5,4.0\n1.0,2.0\n", "text/csv")
+    multi = '{"predictions": [{"a": 1.0, "b": [2.0, 3.0]}]}'
+    assert encode(multi, Negotiated("text/csv", True))[0] == b"1.0,2.0,3.0\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, ModelRequest("default")),
+        (
+            "tfs-model-name=half_plus_three,tfs-method=regress,tfs-model-version=123",
+            ModelRequest("half_plus_three", 123, "regress"),
+        ),
+        ("other=1, tfs-model-name=m , tfs-unknown=x", ModelRequest("m")),
+        ("tfs-model-name=a=b", ModelRequest("default")),
+    ],
+)
+def test_custom_attributes(header: str | None, expected: ModelRequest) -> None:
+    assert parse_custom_attributes(header, "default") == expected
+
+
+def test_custom_attribute_errors_and_paths() -> None:
+    with pytest.raises(BadRequest, match="tfs-method must be one of predict, classify, regress"):
+        parse_custom_attributes("tfs-method=explain", "m")
+    with pytest.raises(BadRequest, match="tfs-model-version must be an integer"):
+        parse_custom_attributes("tfs-model-version=latest", "m")
+    request = ModelRequest("half_plus_three", 123, "predict")
+    assert request.path() == "/v1/models/half_plus_three/versions/123:predict"
+    assert request.path(action=False) == "/v1/models/half_plus_three/versions/123"
