@@ -299,3 +299,9 @@ class ServingSettings:
     @property
     def cpu_count(self) -> int:
         return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    from sagemaker_tensorflow_runtime.container.settings import settings_markdown
+
+    print(settings_markdown(TABLE), end="")
