@@ -58,6 +58,29 @@ def load_module(path: Path) -> Any:
     return module
 
 
+def check_handler_source(path: Path) -> None:
+    """Fail before starting workers when inference.py cannot define a valid combination.
+
+    Reads top-level names without executing the module (functions, assignments, imports).
+    """
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise NotImplementedError(f"{path} has a syntax error: {exc}") from None
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    if "handler" not in names and not {"input_handler", "output_handler"} <= names:
+        raise NotImplementedError(NOT_IMPLEMENTED)
+
+
 def resolve_handler(module: Any) -> tuple[Handler | None, Handler | None, Handler | None]:
     """(handler, input_handler, output_handler); raises for an incomplete pair."""
     handler = getattr(module, "handler", None)

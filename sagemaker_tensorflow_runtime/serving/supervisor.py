@@ -22,6 +22,7 @@ from sagemaker_tensorflow_runtime.serving.children import Child
 from sagemaker_tensorflow_runtime.serving.dependencies import prepare_code_dir
 from sagemaker_tensorflow_runtime.serving.discovery import default_model, discover_models
 from sagemaker_tensorflow_runtime.serving.front_config import FrontConfig
+from sagemaker_tensorflow_runtime.serving.handlers import check_handler_source
 from sagemaker_tensorflow_runtime.serving.legacy_setup import LEGACY_MODEL_NAME, legacy_module
 from sagemaker_tensorflow_runtime.serving.readiness import wait_until_available
 from sagemaker_tensorflow_runtime.serving.settings import ServingSettings
@@ -36,6 +37,7 @@ logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
 STOP_SECONDS = 30.0
 GRACEFUL_SECONDS = 20
 RESTART_DELAY_SECONDS = 1.0
+GUNICORN_BOOT_ERRORS = (3, 4)  # gunicorn's WORKER_BOOT_ERROR and APP_LOAD_ERROR
 
 
 class ServiceFailed(RuntimeError):
@@ -121,6 +123,11 @@ class Supervisor:
         logger.info("proxy_read_timeout %d;", read_timeout)
         code_dir = settings.model_dir / "code"
         inference = code_dir / "inference.py"
+        if inference.is_file() and legacy is None:
+            try:
+                check_handler_source(inference)
+            except NotImplementedError as exc:
+                raise ServiceFailed(str(exc)) from None
         self._rest_ports = [i.rest_port for i in instances]
         self._default = default.name
         self._code_dir = code_dir
@@ -174,6 +181,11 @@ class Supervisor:
                     child = key.data
                     selector.unregister(key.fd)
                     code = child.reap()
+                    if child is self.front and code in GUNICORN_BOOT_ERRORS:
+                        raise ServiceFailed(
+                            f"the front failed to start (gunicorn exit code {code}): a worker "
+                            "could not load the app or the handler module; see the log above"
+                        )
                     if child.died_quickly():
                         raise ServiceFailed(
                             f"{child.name} keeps exiting right after starting (last exit code "
