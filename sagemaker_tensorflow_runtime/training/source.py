@@ -8,7 +8,6 @@ warning naming what was already there.
 
 import logging
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,11 +15,6 @@ from urllib.parse import urlparse
 
 from sagemaker_tensorflow_runtime.container.paths import Paths
 from sagemaker_tensorflow_runtime.training import s3
-from sagemaker_tensorflow_runtime.training.archive import (
-    UnsafeArchiveError,
-    extract_archive,
-    is_archive,
-)
 from sagemaker_tensorflow_runtime.training.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -84,6 +78,10 @@ def _download_and_extract(
 
 
 def _extract(archive: Path, code_dir: Path, origin: str) -> None:
+    import tarfile  # only jobs that ship an archive pay for tarfile and its codecs
+
+    from sagemaker_tensorflow_runtime.training.archive import UnsafeArchiveError, extract_archive
+
     try:
         names = extract_archive(archive, code_dir)
     except UnsafeArchiveError as exc:
@@ -110,6 +108,8 @@ def _copy_local(source: Path, code_dir: Path) -> None:
         logger.info("Copied %s into %s", source, code_dir)
         return
     _warn_if_not_empty(code_dir, str(source))
+    from sagemaker_tensorflow_runtime.training.archive import is_archive
+
     if is_archive(source):
         _extract(source, code_dir, str(source))
     else:
