@@ -89,7 +89,9 @@ class ModelManager:
                 loads.extend(self._reconcile(entry))
         return loads
 
-    def _reconcile(self, entry: ModelEntry) -> list[Future[VersionStatus]]:
+    def _reconcile(
+        self, entry: ModelEntry, retry_failed: bool = True
+    ) -> list[Future[VersionStatus]]:
         on_disk = versions_on_disk(entry.config.base_path)
         wanted = entry.config.policy.select(list(on_disk))
         if not wanted:
@@ -99,13 +101,19 @@ class ModelManager:
                 entry.config.base_path,
             )
         loads = []
+        still_loading = any(
+            entry.versions[v].state in (START, LOADING) for v in wanted if v in entry.versions
+        )
         for version, status in entry.versions.items():
-            if version not in wanted and status.state not in (END,):
+            # A version leaves only once its successors are up (availability-preserving).
+            if version not in wanted and status.state != END and not still_loading:
                 self._unload(status)
         for version in wanted:
             current = entry.versions.get(version)
             if current is not None and current.state in (START, LOADING, AVAILABLE):
                 continue
+            if current is not None and current.error_code != Code.OK and not retry_failed:
+                continue  # a failed load is retried by a config reload, not by polling
             status = entry.versions[version] = VersionStatus(version, on_disk[version])
             loads.append(self._pool.submit(self._load, entry.config.name, status))
         return loads
@@ -146,6 +154,15 @@ class ModelManager:
         for status in entry.versions.values():
             if status.state != END:
                 self._unload(status)
+
+    def refresh(self) -> list[Future[VersionStatus]]:
+        """Re-scan every base path: load new versions the policy wants, retire old ones."""
+        with self._lock:
+            return [
+                load
+                for entry in self._models.values()
+                for load in self._reconcile(entry, retry_failed=False)
+            ]
 
     def model_names(self) -> list[str]:
         with self._lock:

@@ -122,9 +122,12 @@ class ModelServer:
             logger.info("Exporting HTTP/REST API at:localhost:%d ...", self.flags.rest_api_port)
 
     def wait(self) -> None:
+        """The event loop: poll the file system for new versions until stopped."""
         logger.info("Entering the event loop ...")
-        while not self._stop.wait(3600):
-            pass
+        poll = self.flags.file_system_poll_wait_seconds
+        while not self._stop.wait(poll if poll > 0 else 3600):
+            if poll > 0:
+                self.manager.refresh()
 
     def stop(self) -> None:
         self._stop.set()
