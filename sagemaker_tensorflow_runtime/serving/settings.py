@@ -223,6 +223,13 @@ TABLE = (
         "accelerator_present",
     ),
     Setting(
+        "CA_REPOSITORY_ARN",
+        parse_optional_str,
+        None,
+        "CodeArtifact repository used as pip index for code/requirements.txt",
+        "codeartifact_arn",
+    ),
+    Setting(
         "SAGEMAKER_NUM_GPUS",
         parse_count,
         None,
@@ -268,6 +275,7 @@ class ServingSettings:
     default_accept: str
     grpc_request_timeout: float | None
     accelerator_present: bool
+    codeartifact_arn: str | None
     num_gpus: int | None
 
     @classmethod

@@ -140,6 +140,17 @@ class Supervisor:
             default_accept=settings.default_accept,
         )
 
+    def _pip_index(self) -> str | None:
+        arn = self.settings.codeartifact_arn
+        if not arn or not (self._code_dir / "requirements.txt").is_file():
+            return None
+        from sagemaker_tensorflow_runtime.training.codeartifact import pip_index_url
+
+        try:
+            return pip_index_url(arn)
+        except Exception as exc:  # the message names the ARN and the permissions needed
+            raise ServiceFailed(str(exc)) from None
+
     def dead_backend(self) -> str | None:
         for child in self.backends:
             code = child.reap()
@@ -156,7 +167,7 @@ class Supervisor:
         )
         if signals.first is not None:
             return
-        prepare_code_dir(self._code_dir, self.environ, None)
+        prepare_code_dir(self._code_dir, self.environ, self._pip_index())
         self.front = Child(
             "gunicorn",
             gunicorn_argv(self.settings),
