@@ -102,6 +102,8 @@ class BatchScheduler:
         task = _Task(dict(inputs), rows, run)
         limit = self.params.max_enqueued_batches * self.params.max_batch_size
         with self._cond:
+            if self._stopped:
+                raise _shutting_down()
             queue = self._queues.setdefault(key, deque())
             if sum(t.rows for t in queue) + rows > limit:
                 raise ServingError(
@@ -113,8 +115,12 @@ class BatchScheduler:
         return task.future.result()
 
     def stop(self) -> None:
+        """Stop the batch threads; queued requests fail at once instead of waiting forever."""
         with self._cond:
             self._stopped = True
+            for queue in self._queues.values():
+                while queue:
+                    queue.popleft().future.set_exception(_shutting_down())
             self._cond.notify_all()
 
     def _work(self) -> None:
@@ -172,6 +178,10 @@ class BatchScheduler:
 
     def _padded_size(self, rows: int) -> int:
         return next((s for s in self.params.allowed_batch_sizes if s >= rows), rows)
+
+
+def _shutting_down() -> ServingError:
+    return ServingError(Code.UNAVAILABLE, "The batch scheduler is shutting down")
 
 
 def _rows(inputs: Mapping[str, np.ndarray]) -> int | None:

@@ -110,7 +110,15 @@ def _version(text: str | None) -> int | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # A request line too broken to carry a version still gets a status line and headers
+    # (http.server would answer it as HTTP/0.9: a bare HTML page).
+    default_request_version = "HTTP/1.1"
     server: "RestServer"
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (bad request line, unknown method) as JSON, like ours."""
+        self.close_connection = True
+        self._answer(code, json.dumps({"error": message or HTTPStatus(code).phrase}))
 
     def _answer(self, status: int, text: str) -> None:
         data = text.encode("utf-8")

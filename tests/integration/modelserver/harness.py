@@ -61,6 +61,7 @@ def server_env() -> dict[str, str]:
     env = dict(os.environ)
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a hung server dumps its threads on SIGABRT
     return env
 
 
@@ -142,8 +143,12 @@ class ServerProcess:
             try:
                 self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=STOP_TIMEOUT)
+                self.proc.send_signal(signal.SIGABRT)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=STOP_TIMEOUT)
                 raise AssertionError(
                     f"server ignored SIGTERM for {STOP_TIMEOUT} s:\n{self.log()}"
                 ) from None
@@ -176,3 +181,14 @@ def run_once(args: Sequence[str], timeout: float = 60.0) -> subprocess.Completed
         env=server_env(),
         check=False,
     )
+
+
+def run_all(
+    runs: dict[str, Sequence[str]], timeout: float = 90.0
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """`run_once` for each argv at the same time (each pays TensorFlow's import)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = {name: pool.submit(run_once, args, timeout) for name, args in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
