@@ -1,8 +1,8 @@
 """What the master and the worker hosts of an MPI/Horovod job do (training.md §13.4).
 
 Master: start sshd, wait (bounded) until every worker's sshd answers, run mpirun, then write
-the job's exit status into `/tmp/done.<master>` on every worker over ssh. Worker: wait for the
-master's sshd, append the environment to /etc/environment, start sshd, then wait until the done
+the job's exit status into `/tmp/done.<master>` on every worker over ssh. Worker: write the
+environment into /etc/environment, start sshd, wait for the master's sshd, then until the done
 file appears (exit with the status it holds), failing with a clear error when mpirun never
 starts its ranks here (`orted`) within the bound or the master goes away without an outcome.
 """
@@ -34,7 +34,7 @@ from sagemaker_tensorflow_runtime.training.supervise import raise_for_failures, 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
-FIRST_POLL_SECONDS = 0.05  # SSH waits start fast and back off to POLL_SECONDS
+FIRST_POLL_SECONDS = 0.05  # SSH waits poll this often during their first 30 s
 NOTIFY_ATTEMPTS = 6  # the first try and up to 5 retries, 1 s apart
 NOTIFY_TIMEOUT_SECONDS = 30.0
 ENVIRONMENT_FILE = Path("/etc/environment")
@@ -167,19 +167,21 @@ class MpiWorker:
         marker = done_file(s.master)
         marker.unlink(missing_ok=True)
         try:
-            wait_until(
-                lambda: port_open(s.master, SSH_PORT),
-                timeout=s.ssh_wait_seconds,
-                interval=POLL_SECONDS,
-                first_interval=FIRST_POLL_SECONDS,
-                signals=signals,
-                failure=(
-                    f"The master host {s.master} did not accept SSH connections on port "
-                    f"{SSH_PORT} within {s.ssh_wait_seconds:g} s (SAGEMAKER_SSH_WAIT_SECONDS)."
-                ),
-            )
             write_environment_file(self.environment_file, s.env)
+            # sshd first, then the wait for the master: the master can launch as soon as both
+            # daemons answer, instead of after a chain of waits.
             with SshDaemon(s.sshd, s.env) as sshd:
+                wait_until(
+                    lambda: port_open(s.master, SSH_PORT),
+                    timeout=s.ssh_wait_seconds,
+                    interval=POLL_SECONDS,
+                    first_interval=FIRST_POLL_SECONDS,
+                    signals=signals,
+                    failure=(
+                        f"The master host {s.master} did not accept SSH connections on port "
+                        f"{SSH_PORT} within {s.ssh_wait_seconds:g} s (SAGEMAKER_SSH_WAIT_SECONDS)."
+                    ),
+                )
                 exit_code = self._wait_for_outcome(sshd, marker, signals)
         except WaitTimeout as exc:
             raise PlatformError(str(exc)) from None

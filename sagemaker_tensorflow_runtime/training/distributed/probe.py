@@ -51,17 +51,20 @@ def wait_until(
     signals: SignalRecorder | None,
     failure: str,
     first_interval: float | None = None,
+    fast_seconds: float = 30.0,
 ) -> None:
     """Poll `condition` until true; `failure` is the timeout message.
 
-    Polls every `interval` seconds; with `first_interval`, the first polls come sooner and the
-    gap doubles up to `interval` (hosts usually come up together, so the first seconds matter).
+    Polls every `interval` seconds; with `first_interval`, polls come that often during the
+    first `fast_seconds` (hosts usually come up together, so the first seconds matter).
     """
-    deadline = time.monotonic() + timeout
-    gap = first_interval or interval
+    start = time.monotonic()
+    deadline = start + timeout
     while not condition():
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             raise WaitTimeout(failure)
+        fast = first_interval is not None and now - start < fast_seconds
+        gap = first_interval if fast and first_interval is not None else interval
         pause(signals, min(gap, remaining))
-        gap = min(gap * 2, interval)

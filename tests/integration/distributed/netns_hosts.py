@@ -101,6 +101,7 @@ class Cluster:
         hyperparameters: dict[str, Any],
         hosts: tuple[str, ...] = HOSTS,
         programs: tuple[str, ...] = (),
+        program_dir: Path = PROGRAMS,
     ) -> None:
         """The same job on every host: code, SDK-encoded hyperparameters, resource config."""
         for host in hosts:
@@ -121,23 +122,33 @@ class Cluster:
             code = base / "code"
             code.mkdir(parents=True, exist_ok=True)
             for name in (program, *programs):
-                shutil.copy(PROGRAMS / name, code / name)
+                shutil.copy(program_dir / name, code / name)
+
+    def host_argv(self, host: str, command: list[str], cwd: Path | None = None) -> list[str]:
+        """`command` as a process of `host`: its namespace, host name, PID tree and /opt/ml."""
+        inner = (
+            f"hostname {host} && mount --bind {shlex.quote(str(self.tree(host)))} "
+            f"{shlex.quote(str(self.mount_point))}"
+            + (f" && cd {shlex.quote(str(cwd))}" if cwd else "")
+            + " && exec "
+            + shlex.join(command)
+        )
+        return [
+            "ip", "netns", "exec", host,
+            "unshare", "--uts", "--pid", "--fork", "--mount-proc", "--kill-child",
+            "sh", "-c", inner,
+        ]  # fmt: skip
 
     def start(self, host: str, **extra_env: str) -> HostRun:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_"))}
         env["SAGEMAKER_BASE_DIR"] = str(self.mount_point)
         env.update(extra_env)
-        inner = (
-            f"hostname {host} && mount --bind {shlex.quote(str(self.tree(host)))} "
-            f"{shlex.quote(str(self.mount_point))} && exec {shlex.quote(str(TRAIN))}"
-        )
-        argv = [
-            "ip", "netns", "exec", host,
-            "unshare", "--uts", "--pid", "--fork", "--mount-proc", "--kill-child",
-            "sh", "-c", inner,
-        ]  # fmt: skip
         proc = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            self.host_argv(host, [str(TRAIN)]),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         run = HostRun(host, proc, self.tree(host))
         self.runs.append(run)
