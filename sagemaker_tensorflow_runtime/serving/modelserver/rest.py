@@ -110,6 +110,9 @@ def _version(text: str | None) -> int | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in separate writes; with Nagle on, the body waits for the
+    # client's delayed ACK of the headers (~40 ms per keep-alive request).
+    disable_nagle_algorithm = True
     # A request line too broken to carry a version still gets a status line and headers
     # (http.server would answer it as HTTP/0.9: a bare HTML page).
     default_request_version = "HTTP/1.1"
