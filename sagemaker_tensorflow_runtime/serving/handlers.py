@@ -93,11 +93,20 @@ def resolve_handler(module: Any) -> tuple[Handler | None, Handler | None, Handle
     raise NotImplementedError(NOT_IMPLEMENTED)
 
 
+def _bare_body_type(accept: str) -> str:
+    """A bare body's Content-Type: the first concrete type accepted (never `*/*`), else JSON."""
+    for item in accept.split(","):
+        kind = item.split(";", 1)[0].strip()
+        if kind and "*" not in kind:
+            return kind
+    return JSON
+
+
 def _as_answer(result: Any, default_type: str) -> Answer:
     if isinstance(result, tuple) and len(result) == 2:
         body, content_type = result
     else:
-        body, content_type = result, default_type
+        body, content_type = result, _bare_body_type(default_type)
     if isinstance(body, str):
         body = body.encode("utf-8")
     elif not isinstance(body, (bytes, bytearray)):
