@@ -18,4 +18,3 @@ def hpt_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def tree(tmp_path: Path) -> ServeTree:
     return ServeTree(tmp_path / "opt_ml")
-

@@ -44,7 +44,7 @@ def _bindable(port: int) -> bool:
 
 
 def free_port_block(size: int) -> tuple[int, int]:
-    """`size` consecutive free ports below the ephemeral range (so port-0 binds cannot take them)."""
+    """`size` consecutive free ports below the ephemeral range, where port-0 binds never land."""
     for _ in range(200):
         lo = random.randrange(20000, 32000 - size)
         if all(_bindable(p) for p in range(lo, lo + size)):
@@ -139,7 +139,9 @@ class ServeProcess:
                 [str(SERVE)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tree.base
             )
         self.seen: set[int] = set()
+        # Idle keep-alive connections would hold gunicorn's graceful stop for its full 20 s.
         self.http = requests.Session()
+        self.http.headers["Connection"] = "close"
 
     @property
     def url(self) -> str:
@@ -162,7 +164,8 @@ class ServeProcess:
     def ping(self, timeout: float = 5.0) -> int | None:
         """The /ping status, or None when nothing answers on the port."""
         try:
-            return requests.get(f"{self.url}/ping", timeout=timeout).status_code
+            headers = {"Connection": "close"}
+            return requests.get(f"{self.url}/ping", headers=headers, timeout=timeout).status_code
         except requests.ConnectionError:
             return None
 
@@ -190,9 +193,10 @@ class ServeProcess:
         content_type: str | None = "application/json",
         path: str = "/invocations",
         timeout: float = 60.0,
-        **headers: str,
+        **headers: str | None,
     ) -> requests.Response:
-        all_headers = {"Content-Type": content_type} if content_type is not None else {}
+        """POST; a header given as None is left out (requests would send `Accept: */*`)."""
+        all_headers: dict[str, str | None] = {"Content-Type": content_type}
         all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
         return self.http.post(f"{self.url}{path}", data=body, headers=all_headers, timeout=timeout)
 
@@ -209,7 +213,9 @@ class ServeProcess:
             code = self.proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"serve ignored SIGTERM for {STOP_TIMEOUT} s:\n{self.log()}")
+            raise AssertionError(
+                f"serve ignored SIGTERM for {STOP_TIMEOUT} s:\n{self.log()}"
+            ) from None
         assert code == 0, f"serve exited {code}:\n{self.log()}"
         self.assert_no_children_left()
 

@@ -20,15 +20,21 @@ def server(tmp_path_factory: pytest.TempPathFactory, hpt_source: Path) -> Iterat
         yield server
 
 
-def ok_json(server: ServeProcess, body: str | bytes, content_type: str = "application/json",
-            **headers: str) -> object:
+def ok_json(
+    server: ServeProcess, body: str | bytes, content_type: str = "application/json", **headers: str
+) -> object:
     answer = server.post(body, content_type, **headers)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def error_of(server: ServeProcess, body: str | bytes, status: int,
-             content_type: str | None = "application/json", **headers: str) -> str:
+def error_of(
+    server: ServeProcess,
+    body: str | bytes,
+    status: int,
+    content_type: str | None = "application/json",
+    **headers: str,
+) -> str:
     answer = server.post(body, content_type, **headers)
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"] == "application/json"
@@ -73,7 +79,8 @@ def test_string_where_a_float_is_expected_is_tf_servings_400(server: ServeProces
 )
 def test_json_lines_of_lists(server: ServeProcess, content_type: str) -> None:
     body = "[1.0, 2.0, 5.0]\n[1.0, 2.0, 5.0]"
-    assert ok_json(server, body, content_type, **{ATTRIBUTES: PREDICT}) == {"predictions": [ROW, ROW]}
+    doc = ok_json(server, body, content_type, **{ATTRIBUTES: PREDICT})
+    assert doc == {"predictions": [ROW, ROW]}
 
 
 def test_json_lines_of_objects(server: ServeProcess) -> None:
@@ -227,7 +234,8 @@ def test_unsatisfiable_accept_is_a_406(server: ServeProcess) -> None:
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/json; charset=utf-8", "APPLICATION/JSON", "Text/CSV; header=absent"]
+    "content_type",
+    ["application/json; charset=utf-8", "APPLICATION/JSON", "Text/CSV; header=absent"],
 )
 def test_content_type_is_matched_by_media_type(server: ServeProcess, content_type: str) -> None:
     body = "1.0,2.0,5.0" if "csv" in content_type.lower() else "[1.0,2.0,5.0]"
