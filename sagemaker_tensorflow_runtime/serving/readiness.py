@@ -37,12 +37,16 @@ def wait_until_available(
     model: str,
     timeout_seconds: float,
     alive: Callable[[], str | None],
+    stopping: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Poll every instance; `alive()` names a dead backend (so a crash fails fast)."""
+    """Poll every instance; `alive()` names a dead backend (so a crash fails fast).
+
+    Returns early once `stopping()` is true: a SIGTERM during a slow load must not wait for it.
+    """
     deadline = time.monotonic() + timeout_seconds
     pending = list(rest_ports)
     last = ""
-    while pending:
+    while pending and not stopping():
         dead = alive()
         if dead:
             raise NotReadyError(f"{dead} exited while loading model {model}. Last status: {last}")

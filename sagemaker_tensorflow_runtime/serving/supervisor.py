@@ -163,7 +163,11 @@ class Supervisor:
             child.start()
         logger.info("waiting for model %s to become AVAILABLE", self._default)
         wait_until_available(
-            self._rest_ports, self._default, self.settings.wait_time_seconds, self.dead_backend
+            self._rest_ports,
+            self._default,
+            self.settings.wait_time_seconds,
+            self.dead_backend,
+            stopping=lambda: signals.first is not None,
         )
         if signals.first is not None:
             return
