@@ -13,10 +13,13 @@ ROW = [3.5, 4.0, 5.5]
 PREDICT = default_attributes()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, hpt_source: Path) -> Iterator[ServeProcess]:
+@pytest.fixture(scope="module", params=["false", "true"], ids=["batching-off", "batching-on"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, hpt_source: Path
+) -> Iterator[ServeProcess]:
+    """Every case runs with backend batching off and on, as the reference's acceptance suite."""
     tree = hpt_tree(tmp_path_factory.mktemp("opt_ml"), hpt_source)
-    with running_serve(tree) as server:
+    with running_serve(tree, SAGEMAKER_TFS_ENABLE_BATCHING=request.param) as server:
         yield server
 
 
@@ -114,6 +117,12 @@ def test_generic_json(server: ServeProcess, body: str, expected: object) -> None
 )
 def test_csv(server: ServeProcess, body: str, expected: object) -> None:
     assert ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT}) == {"predictions": expected}
+
+
+def test_batch_transform_rows_with_spaces(server: ServeProcess) -> None:
+    body = "1.0, 2.0, 5.0\n" * 10
+    doc = ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT})
+    assert doc == {"predictions": [ROW] * 10}
 
 
 def test_csv_two_rows_of_thirty_columns(server: ServeProcess) -> None:
@@ -299,3 +308,10 @@ def test_ping_is_200_with_the_model_available(server: ServeProcess) -> None:
 
 def test_default_read_timeout_is_logged(server: ServeProcess) -> None:
     assert "proxy_read_timeout 60;" in server.log()
+
+
+def test_batching_flag_reaches_the_backend(server: ServeProcess) -> None:
+    batching = server.env["SAGEMAKER_TFS_ENABLE_BATCHING"] == "true"
+    assert ("--enable_batching=true" in server.log()) is batching
+    # Unset parameters are defaulted, with the tuning advice (§5.2).
+    assert ("Tuning this parameter may yield better performance." in server.log()) is batching

@@ -180,6 +180,9 @@ def test_saved_model_at_the_root_is_served_as_model(tree: ServeTree) -> None:
         named = server.post(PREDICT_BODY, **{ATTRIBUTES: "tfs-model-name=model"})
         assert named.json() == {"predictions": ROW}
         assert "name: 'model'" in server.log()
+        assert (
+            "saved_model.pb has no version directory; serving it as model 'model'" in server.log()
+        )
 
 
 def test_two_instances_two_workers_batching_and_timeouts(tree: ServeTree, hpt_source: Path) -> None:
