@@ -216,7 +216,7 @@ def test_accept_chooses_the_first_supported_type(
 
 
 def test_no_accept_passes_the_backend_body_as_json(server: ServeProcess) -> None:
-    answer = server.post('{"instances":[1.0,2.0,5.0]}')
+    answer = server.post('{"instances":[1.0,2.0,5.0]}', Accept=None)
     assert answer.headers["Content-Type"] == "application/json"
     assert answer.text == '{\n    "predictions": [3.5, 4.0, 5.5\n    ]\n}'
 

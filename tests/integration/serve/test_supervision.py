@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from .harness import (
@@ -221,3 +222,33 @@ def test_two_instances_two_workers_batching_and_timeouts(tree: ServeTree, hpt_so
         assert "proxy_read_timeout 120;" in log
         assert log.count("--tensorflow_intra_op_parallelism=1") == 2
         assert log.count("--enable_batching=true") == 2
+
+
+@pytest.mark.xfail(
+    reason="no front answers for a gunicorn worker killed on timeout: the client's connection is "
+    "closed without a response (serving.md §9.8 and §15 #19 want a JSON 502)",
+    strict=True,
+    raises=requests.ConnectionError,
+)
+def test_handler_blocking_past_the_gunicorn_timeout_gets_a_json_502(
+    tree: ServeTree, hpt_source: Path
+) -> None:
+    tree.add_model(hpt_source)
+    tree.write_code(
+        {
+            "inference.py": """
+                import time
+
+
+                def handler(data, context):
+                    end = time.monotonic() + 30
+                    while time.monotonic() < end:  # holds the worker: no heartbeat
+                        pass
+                    return b"late"
+            """
+        }
+    )
+    with running_serve(tree, SAGEMAKER_GUNICORN_TIMEOUT_SECONDS="2") as server:
+        answer = server.post(b"[1.0]", timeout=20)
+        assert answer.status_code == 502
+        assert "error" in answer.json()
