@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netns_hosts import (
+
+from .netns_hosts import (
     HOSTS,
     NETNS_ETC,
     Cluster,

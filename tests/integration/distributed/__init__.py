@@ -1,0 +1,1 @@
+"""Distributed-training tests on two network-namespace hosts."""
