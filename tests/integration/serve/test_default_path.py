@@ -306,6 +306,12 @@ def test_ping_is_200_with_the_model_available(server: ServeProcess) -> None:
     assert server.ping() == 200
 
 
+def test_ping_for_a_model_that_is_not_loaded_fails(server: ServeProcess) -> None:
+    answer = server.http.get(f"{server.url}/ping", headers={ATTRIBUTES: "tfs-model-name=nope"})
+    assert answer.status_code == 503
+    assert answer.json()["error"]
+
+
 def test_default_read_timeout_is_logged(server: ServeProcess) -> None:
     assert "proxy_read_timeout 60;" in server.log()
 

@@ -95,6 +95,14 @@ def test_ping_fails_until_available_and_after_a_backend_crash(
         answer = server.post(PREDICT_BODY, **{ATTRIBUTES: default_attributes()})
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"predictions": ROW}
+
+        # A dead front is restarted too; its orphaned worker must not linger.
+        (gunicorn,) = re.findall(r"started gunicorn \(pid (\d+)\)", server.log())
+        os.kill(int(gunicorn), signal.SIGKILL)
+        wait_for_log(server, r"started gunicorn \(pid \d+\)", count=2)
+        poll_ping(server, 200, timeout=60)
+        answer = server.post(PREDICT_BODY)
+        assert answer.json() == {"predictions": ROW}
     except BaseException:
         server.kill()
         raise
@@ -142,6 +150,46 @@ def test_no_model_fails_with_the_expected_layouts(tree: ServeTree) -> None:
     assert "no SavedModel bundles found!" in log
     assert f"{tree.model_dir}/<model name>/<version number>/saved_model.pb" in log
     server.assert_no_children_left()
+
+
+def fake_model_server(tree: ServeTree, script: str) -> str:
+    path = tree.base / "fake_model_server.sh"
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_backend_that_dies_while_loading_fails_fast(tree: ServeTree, hpt_source: Path) -> None:
+    tree.add_model(hpt_source)
+    server = ServeProcess(tree, SAGEMAKER_TFS_MODEL_SERVER=fake_model_server(tree, "exit 3"))
+    assert server.wait_exit(30) == 1
+    assert re.search(
+        r"backend 0 \(exit code 3\) exited while loading model half_plus_three", server.log()
+    )
+    server.assert_no_children_left()
+
+
+def test_model_never_available_times_out_and_stops_the_backend(
+    tree: ServeTree, hpt_source: Path
+) -> None:
+    tree.add_model(hpt_source)
+    never_ready = fake_model_server(tree, "exec sleep 120")
+    server = ServeProcess(
+        tree, SAGEMAKER_TFS_MODEL_SERVER=never_ready, SAGEMAKER_TFS_WAIT_TIME_SECONDS="2"
+    )
+    wait_for_log(server, r"started backend 0 \(pid \d+\)")
+    server.record_children()
+    assert server.wait_exit(30) == 1
+    assert "Timed out after 2 seconds" in server.log()
+    server.assert_no_children_left()
+
+
+def test_port_range_too_small_for_the_instances(tree: ServeTree, hpt_source: Path) -> None:
+    tree.add_model(hpt_source)
+    server = ServeProcess(tree, instances=3, SAGEMAKER_SAFE_PORT_RANGE="29000-29003")
+    assert server.wait_exit(30) != 0
+    assert "not enough ports available in SAGEMAKER_SAFE_PORT_RANGE (29000-29003)" in server.log()
+    assert "started backend" not in server.log()
 
 
 def test_malformed_batching_flag_fails(tree: ServeTree, hpt_source: Path) -> None:
