@@ -1,7 +1,7 @@
 """TF Serving's gRPC API (serving.md §13): PredictionService and ModelService.
 
-TensorProtos convert to numpy with TensorFlow's own helpers, so `tensor_content` (binary) and
-the typed `*_val` fields both work; responses carry numeric tensors as `tensor_content`.
+Request TensorProtos convert to numpy from `tensor_content` (binary) or the typed `*_val`
+fields; responses carry numeric tensors as `tensor_content`.
 """
 
 import logging
@@ -31,6 +31,8 @@ from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, Servin
 from sagemaker_tensorflow_runtime.serving.modelserver.model_config import from_proto
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
 from sagemaker_tensorflow_runtime.serving.modelserver.signatures import DEFAULT_SIGNATURE
+from sagemaker_tensorflow_runtime.serving.tensors.dtypes import DTYPES, NUMPY_TO_DTYPE
+from sagemaker_tensorflow_runtime.serving.tensors.tensor_proto import to_numpy
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +57,27 @@ def fill_spec(spec: model_pb2.ModelSpec, servable: Servable, signature: str) -> 
 
 
 def to_array(proto: Any) -> np.ndarray:
+    """The request tensor as numpy; numeric `tensor_content` is read without TensorFlow's
+    extra copy (dtypes the TF-free reader lacks go through tf.make_ndarray)."""
     try:
+        if proto.dtype in DTYPES:
+            return to_numpy(proto)
         return tf.make_ndarray(proto)
     except (TypeError, ValueError) as exc:
         raise invalid(f"Cannot convert TensorProto: {exc}") from None
 
 
-def to_proto(array: np.ndarray) -> Any:
-    return tf.make_tensor_proto(array)
+def fill_proto(proto: Any, array: np.ndarray) -> None:
+    """Write `array` into a response TensorProto in place: numeric dtypes as little-endian
+    `tensor_content` (as TF Serving answers), anything else via tf.make_tensor_proto."""
+    dtype = NUMPY_TO_DTYPE.get(array.dtype)
+    if dtype is None:
+        proto.CopyFrom(tf.make_tensor_proto(array))
+        return
+    proto.dtype = dtype
+    for size in array.shape:
+        proto.tensor_shape.dim.add().size = size
+    proto.tensor_content = np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes()
 
 
 def examples_of(input_proto: Any) -> list[bytes]:
@@ -102,7 +117,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             )
             response = predict_pb2.PredictResponse()
             for name, array in result.outputs.items():
-                response.outputs[name].CopyFrom(to_proto(array))
+                fill_proto(response.outputs[name], array)
             fill_spec(response.model_spec, result.servable, result.signature.key)
             return response
 

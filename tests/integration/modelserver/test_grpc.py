@@ -295,3 +295,21 @@ def test_mismatched_tensor_content_is_invalid_not_fatal(
         predict_request("half_plus_three", x=tf.make_tensor_proto([1.0])), timeout=TIMEOUT
     )
     assert tf.make_ndarray(ok.outputs["y"]).tolist() == [3.5]
+
+
+def test_typed_value_fields_in_and_tensor_content_out(
+    stub: prediction_service_pb2_grpc.PredictionServiceStub,
+) -> None:
+    def dims(*sizes: int) -> tensor_shape_pb2.TensorShapeProto:
+        return tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in sizes]
+        )
+
+    a = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=dims(2, 2), float_val=[1.5])
+    b = tensor_pb2.TensorProto(dtype=types_pb2.DT_INT64, tensor_shape=dims(2), int64_val=[1, 2])
+    response = stub.Predict(predict_request("multi_io", a=a, b=b), timeout=TIMEOUT)
+    total = response.outputs["sum"]
+    assert total.dtype == types_pb2.DT_FLOAT
+    assert total.tensor_content and not total.float_val
+    assert [d.size for d in total.tensor_shape.dim] == [2]
+    np.testing.assert_array_equal(tf.make_ndarray(total), [4.0, 5.0])  # 1.5 repeats to fill
