@@ -92,6 +92,27 @@ def test_json_lines_of_objects(server: ServeProcess) -> None:
     assert doc == {"predictions": [ROW, ROW]}
 
 
+def test_json_lines_blank_lines_are_dropped(server: ServeProcess) -> None:
+    body = "\n[1.0, 2.0, 5.0]\n\n  [1.0, 2.0, 5.0]  \n"
+    assert ok_json(server, body, "application/jsonlines") == {"predictions": [ROW, ROW]}
+
+
+def test_columnar_inputs_pass_through(server: ServeProcess) -> None:
+    assert ok_json(server, '{"inputs": [1.0, 2.0, 5.0]}') == {"outputs": ROW}
+
+
+def test_signature_name_is_honoured(server: ServeProcess) -> None:
+    body = '{"signature_name": "serving_default", "instances": [1.0, 2.0, 5.0]}'
+    assert ok_json(server, body) == {"predictions": ROW}
+    message = error_of(server, '{"signature_name": "nope", "instances": [1.0]}', 400)
+    assert message == 'Serving signature name: "nope" not found in signature def'
+
+
+def test_non_numeric_version_is_a_400(server: ServeProcess) -> None:
+    attributes = f"tfs-model-name={HPT},tfs-model-version=latest"
+    assert "latest" in error_of(server, "[1.0]", 400, **{ATTRIBUTES: attributes})
+
+
 def test_single_object_is_one_row(server: ServeProcess) -> None:
     assert ok_json(server, '{"x":[1,2,5]}') == {"predictions": [ROW]}
 

@@ -234,9 +234,13 @@ def test_saved_model_at_the_root_is_served_as_model(tree: ServeTree) -> None:
         )
 
 
-def test_two_instances_two_workers_batching_and_timeouts(tree: ServeTree, hpt_source: Path) -> None:
+def test_two_instances_two_workers_batching_and_timeouts(
+    tree: ServeTree, hpt_source: Path, hp2_source: Path
+) -> None:
     tree.add_model(hpt_source)
+    tree.add_model(hp2_source)
     env = {
+        "SAGEMAKER_TFS_DEFAULT_MODEL_NAME": "half_plus_two",
         "SAGEMAKER_GUNICORN_WORKERS": "2",
         "SAGEMAKER_TFS_INTRA_OP_PARALLELISM": "1",
         "SAGEMAKER_TFS_INTER_OP_PARALLELISM": "1",
@@ -254,7 +258,10 @@ def test_two_instances_two_workers_batching_and_timeouts(tree: ServeTree, hpt_so
             answer = server.post(body, content_type, **{ATTRIBUTES: default_attributes()})
             assert answer.status_code == 200, answer.text
             assert answer.json()["predictions"] in (ROW, [ROW])
+        # Without tfs-model-name the configured default model answers.
+        assert server.post(PREDICT_BODY).json() == {"predictions": [2.5, 3.0, 4.5]}
         log = server.log()
+        assert "waiting for model half_plus_two to become AVAILABLE" in log
         assert len(server.backend_pids()) == 2
         assert len(re.findall(r"Booting worker with pid", log)) == 2
         first_ready = log.index("Entering the event loop")
