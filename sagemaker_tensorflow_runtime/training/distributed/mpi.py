@@ -1,7 +1,6 @@
 """MPI/Horovod jobs (training.md §13.4): the plan of the master and of a worker host."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sagemaker_tensorflow_runtime.container.environment import TrainingEnv
 from sagemaker_tensorflow_runtime.container.process import ProcessSpec
@@ -44,7 +43,7 @@ def exported_variables(names: tuple[str, ...], process_env: dict[str, str]) -> l
 def mpi_plan(job: MpiJob) -> LaunchPlan:
     env = job.env
     hosts = env.distribution.hosts
-    library = job.options.gethostname_library or Path("libsmgethostname.so")
+    library = job.options.library()
     settings = MpiHostSettings(
         master=env.distribution.master_hostname,
         workers=tuple(h for h in hosts if h != env.distribution.master_hostname),

@@ -16,14 +16,20 @@ class DistributedOptions:
     sshd: str = settings.DEFAULT_SSHD
     gethostname_library: Path | None = None
     grace_seconds: float = settings.DEFAULT_GRACE_SECONDS
+    cache_dir: Path | None = None
+
+    def library(self) -> Path:
+        """The configured gethostname library, else the cached build of our source (resolved
+        only by MPI jobs, so other jobs never hash or build it)."""
+        if self.gethostname_library is not None:
+            return self.gethostname_library
+        from sagemaker_tensorflow_runtime.training.distributed.hostname import default_library
+
+        return default_library(self.cache_dir or Path("."))
 
     @classmethod
     def from_settings(cls, train: settings.TrainSettings, cache_dir: Path) -> "DistributedOptions":
         library = Path(train.gethostname_library) if train.gethostname_library else None
-        if library is None:
-            from sagemaker_tensorflow_runtime.training.distributed.hostname import default_library
-
-            library = default_library(cache_dir)
         return cls(
             master_probe_seconds=train.master_probe_seconds,
             ssh_wait_seconds=train.ssh_wait_seconds,
@@ -31,4 +37,5 @@ class DistributedOptions:
             sshd=train.sshd,
             gethostname_library=library,
             grace_seconds=train.grace_seconds,
+            cache_dir=cache_dir,
         )
