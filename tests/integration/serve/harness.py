@@ -193,10 +193,12 @@ class ServeProcess:
         content_type: str | None = "application/json",
         path: str = "/invocations",
         timeout: float = 60.0,
+        attributes: str | None = None,
         **headers: str | None,
     ) -> requests.Response:
-        """POST; a header given as None is left out (requests would send `Accept: */*`)."""
-        all_headers: dict[str, str | None] = {"Content-Type": content_type}
+        """POST with `attributes` as the custom-attributes header; a header given as None is left
+        out (requests would send `Accept: */*`)."""
+        all_headers: dict[str, Any] = {"Content-Type": content_type, ATTRIBUTES: attributes}
         all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
         return self.http.post(f"{self.url}{path}", data=body, headers=all_headers, timeout=timeout)
 

@@ -3,6 +3,7 @@
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,9 +25,12 @@ def server(
 
 
 def ok_json(
-    server: ServeProcess, body: str | bytes, content_type: str = "application/json", **headers: str
-) -> object:
-    answer = server.post(body, content_type, **headers)
+    server: ServeProcess,
+    body: str | bytes,
+    content_type: str = "application/json",
+    attributes: str | None = None,
+) -> Any:
+    answer = server.post(body, content_type, attributes=attributes)
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -36,9 +40,10 @@ def error_of(
     body: str | bytes,
     status: int,
     content_type: str | None = "application/json",
-    **headers: str,
+    attributes: str | None = None,
+    accept: str | None = None,
 ) -> str:
-    answer = server.post(body, content_type, **headers)
+    answer = server.post(body, content_type, attributes=attributes, Accept=accept)
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"] == "application/json"
     message = answer.json()["error"]
@@ -48,29 +53,29 @@ def error_of(
 
 def test_predict_twice_in_a_row(server: ServeProcess) -> None:
     for _ in range(2):
-        doc = ok_json(server, '{"instances":[1.0,2.0,5.0]}', **{ATTRIBUTES: PREDICT})
+        doc = ok_json(server, '{"instances":[1.0,2.0,5.0]}', attributes=PREDICT)
         assert doc == {"predictions": ROW}
 
 
 @pytest.mark.parametrize("version", [123, 124])
 def test_predict_each_version(server: ServeProcess, version: int) -> None:
     attributes = default_attributes(version=version)
-    doc = ok_json(server, '{"instances":[1.0,2.0,5.0]}', **{ATTRIBUTES: attributes})
+    doc = ok_json(server, '{"instances":[1.0,2.0,5.0]}', attributes=attributes)
     assert doc == {"predictions": ROW}
 
 
 def test_unknown_version_is_tf_servings_404(server: ServeProcess) -> None:
-    message = error_of(server, "[1.0]", 404, **{ATTRIBUTES: default_attributes(version=7)})
+    message = error_of(server, "[1.0]", 404, attributes=default_attributes(version=7))
     assert message == f"Servable not found for request: Specific({HPT}, 7)"
 
 
 def test_two_instances(server: ServeProcess) -> None:
-    doc = ok_json(server, '{"instances":[[1.0,2.0,5.0],[1.0,2.0,5.0]]}', **{ATTRIBUTES: PREDICT})
+    doc = ok_json(server, '{"instances":[[1.0,2.0,5.0],[1.0,2.0,5.0]]}', attributes=PREDICT)
     assert doc == {"predictions": [ROW, ROW]}
 
 
 def test_string_where_a_float_is_expected_is_tf_servings_400(server: ServeProcess) -> None:
-    message = error_of(server, '{"instances": ["]["]}', 400, **{ATTRIBUTES: PREDICT})
+    message = error_of(server, '{"instances": ["]["]}', 400, attributes=PREDICT)
     assert message == (
         "Failed to process element: 0 of 'instances' list. Error: INVALID_ARGUMENT: "
         'JSON Value: "][" Type: String is not of expected type: float'
@@ -82,13 +87,13 @@ def test_string_where_a_float_is_expected_is_tf_servings_400(server: ServeProces
 )
 def test_json_lines_of_lists(server: ServeProcess, content_type: str) -> None:
     body = "[1.0, 2.0, 5.0]\n[1.0, 2.0, 5.0]"
-    doc = ok_json(server, body, content_type, **{ATTRIBUTES: PREDICT})
+    doc = ok_json(server, body, content_type, attributes=PREDICT)
     assert doc == {"predictions": [ROW, ROW]}
 
 
 def test_json_lines_of_objects(server: ServeProcess) -> None:
     body = '{"x": [1.0, 2.0, 5.0]}\n{"x": [1.0, 2.0, 5.0]}'
-    doc = ok_json(server, body, "application/jsonlines", **{ATTRIBUTES: PREDICT})
+    doc = ok_json(server, body, "application/jsonlines", attributes=PREDICT)
     assert doc == {"predictions": [ROW, ROW]}
 
 
@@ -110,7 +115,7 @@ def test_signature_name_is_honoured(server: ServeProcess) -> None:
 
 def test_non_numeric_version_is_a_400(server: ServeProcess) -> None:
     attributes = f"tfs-model-name={HPT},tfs-model-version=latest"
-    assert "latest" in error_of(server, "[1.0]", 400, **{ATTRIBUTES: attributes})
+    assert "latest" in error_of(server, "[1.0]", 400, attributes=attributes)
 
 
 def test_single_object_is_one_row(server: ServeProcess) -> None:
@@ -122,7 +127,7 @@ def test_single_object_is_one_row(server: ServeProcess) -> None:
     [("[1.0,2.0,5.0]", [ROW]), ("[[1.0,2.0,5.0],[1.0,2.0,5.0]]", [ROW, ROW])],
 )
 def test_generic_json(server: ServeProcess, body: str, expected: object) -> None:
-    assert ok_json(server, body, **{ATTRIBUTES: PREDICT}) == {"predictions": expected}
+    assert ok_json(server, body, attributes=PREDICT) == {"predictions": expected}
 
 
 @pytest.mark.parametrize(
@@ -137,12 +142,12 @@ def test_generic_json(server: ServeProcess, body: str, expected: object) -> None
     ],
 )
 def test_csv(server: ServeProcess, body: str, expected: object) -> None:
-    assert ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT}) == {"predictions": expected}
+    assert ok_json(server, body, "text/csv", attributes=PREDICT) == {"predictions": expected}
 
 
 def test_batch_transform_rows_with_spaces(server: ServeProcess) -> None:
     body = "1.0, 2.0, 5.0\n" * 10
-    doc = ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT})
+    doc = ok_json(server, body, "text/csv", attributes=PREDICT)
     assert doc == {"predictions": [ROW] * 10}
 
 
@@ -150,8 +155,8 @@ def test_csv_two_rows_of_thirty_columns(server: ServeProcess) -> None:
     # Each prediction is 0.5·x + 3, so a row of 30 sums to 90 + Σx / 2: 97 and 100.
     rows = [[1.0] * 14 + [0.0] * 16, [2.0] * 10 + [0.0] * 20]
     body = "\n".join(",".join(str(v) for v in row) for row in rows)
-    doc = ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT})
-    predictions = doc["predictions"]  # type: ignore[index]
+    doc = ok_json(server, body, "text/csv", attributes=PREDICT)
+    predictions = doc["predictions"]
     assert [len(row) for row in predictions] == [30, 30]
     assert [sum(row) for row in predictions] == [97.0, 100.0]
 
@@ -160,14 +165,14 @@ def test_csv_single_row_of_753936_numbers(server: ServeProcess) -> None:
     count = 753_936
     body = ",".join(["1.0", "2.0", "5.0", "0.0"] * (count // 4))
     assert len(body) > 3_000_000
-    doc = ok_json(server, body, "text/csv", **{ATTRIBUTES: PREDICT})
-    (predictions,) = doc["predictions"]  # type: ignore[index]
+    doc = ok_json(server, body, "text/csv", attributes=PREDICT)
+    (predictions,) = doc["predictions"]
     assert len(predictions) == count
     assert predictions[:4] == [3.5, 4.0, 5.5, 3.0]
 
 
 def test_csv_strings_reach_the_backend_as_strings(server: ServeProcess) -> None:
-    message = error_of(server, "a,b,c", 400, "text/csv", **{ATTRIBUTES: PREDICT})
+    message = error_of(server, "a,b,c", 400, "text/csv", attributes=PREDICT)
     assert 'JSON Value: "a" Type: String is not of expected type: float' in message
 
 
@@ -185,22 +190,22 @@ def test_csv_quoted_field_with_a_comma_is_one_string(server: ServeProcess) -> No
     ],
 )  # fmt: skip
 def test_regress(server: ServeProcess, body: str, results: list[float]) -> None:
-    doc = ok_json(server, body, **{ATTRIBUTES: default_attributes("regress")})
+    doc = ok_json(server, body, attributes=default_attributes("regress"))
     assert doc == {"results": results}
 
 
 def test_classify(server: ServeProcess) -> None:
     body = '{"signature_name":"tensorflow/serving/classify","examples":[{"x":1.0},{"x":4.0}]}'
-    doc = ok_json(server, body, **{ATTRIBUTES: default_attributes("classify")})
+    doc = ok_json(server, body, attributes=default_attributes("classify"))
     assert doc == {"results": [[["lo", 0.5], ["hi", 3.5]], [["lo", 2.0], ["hi", 5.0]]]}
 
 
 def test_text_that_is_not_json_is_a_400(server: ServeProcess) -> None:
-    error_of(server, "whatever", 400, **{ATTRIBUTES: PREDICT})
+    error_of(server, "whatever", 400, attributes=PREDICT)
 
 
 def test_object_without_the_signatures_input_is_tf_servings_400(server: ServeProcess) -> None:
-    message = error_of(server, '{"junk":"data"}', 400, **{ATTRIBUTES: PREDICT})
+    message = error_of(server, '{"junk":"data"}', 400, attributes=PREDICT)
     assert message.startswith("Failed to process element: 0 key: junk of 'instances' list.")
 
 
@@ -210,7 +215,7 @@ def test_no_custom_attributes_uses_the_default_model(server: ServeProcess) -> No
 
 def test_other_custom_attributes_are_ignored(server: ServeProcess) -> None:
     attributes = f"trace=abc, tfs-model-name={HPT},tfs-unknown=1"
-    assert ok_json(server, "[1.0,2.0,5.0]", **{ATTRIBUTES: attributes}) == {"predictions": [ROW]}
+    assert ok_json(server, "[1.0,2.0,5.0]", attributes=attributes) == {"predictions": [ROW]}
 
 
 # Accept (§7.4): parsed JSON is compared; the exact bytes are only TF Serving's.
@@ -259,7 +264,7 @@ def test_accept_csv_renders_one_line_per_prediction(server: ServeProcess) -> Non
 
 
 def test_unsatisfiable_accept_is_a_406(server: ServeProcess) -> None:
-    message = error_of(server, "[1.0]", 406, Accept="image/png")
+    message = error_of(server, "[1.0]", 406, accept="image/png")
     assert "image/png" in message
 
 
@@ -304,12 +309,12 @@ def test_unknown_route_is_a_json_404(server: ServeProcess, method: str, path: st
 
 
 def test_unknown_model_is_tf_servings_404(server: ServeProcess) -> None:
-    message = error_of(server, "[1.0]", 404, **{ATTRIBUTES: "tfs-model-name=nope"})
+    message = error_of(server, "[1.0]", 404, attributes="tfs-model-name=nope")
     assert message == "Servable not found for request: Latest(nope)"
 
 
 def test_unknown_method_is_a_400_naming_the_methods(server: ServeProcess) -> None:
-    message = error_of(server, "[1.0]", 400, **{ATTRIBUTES: f"tfs-model-name={HPT},tfs-method=fit"})
+    message = error_of(server, "[1.0]", 400, attributes=f"tfs-model-name={HPT},tfs-method=fit")
     assert all(m in message for m in ("predict", "classify", "regress"))
 
 

@@ -10,7 +10,6 @@ import requests
 from tests.integration.conftest import build_wheel, pip_uninstall
 
 from .harness import (
-    ATTRIBUTES,
     HPT,
     ServeProcess,
     ServeTree,
@@ -157,17 +156,17 @@ def rich_server(
 
 
 def act(
-    server: ServeProcess, action: str, body: str = "[1.0, 2.0, 5.0]", **headers: str | None
+    server: ServeProcess, action: str, body: str = "[1.0, 2.0, 5.0]", accept: str | None = "*/*"
 ) -> requests.Response:
     attributes = f"action={action}," + default_attributes()
-    return server.post(body, **{ATTRIBUTES: attributes}, **headers)
+    return server.post(body, attributes=attributes, Accept=accept)
 
 
 # -- input_handler + output_handler ------------------------------------------------------------
 
 
 def test_io_handlers_predict_json(io_server: ServeProcess) -> None:
-    answer = io_server.post('{"instances":[1.0,2.0,5.0]}', **{ATTRIBUTES: default_attributes()})
+    answer = io_server.post('{"instances":[1.0,2.0,5.0]}', attributes=default_attributes())
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"predictions": ROW}
 
@@ -175,14 +174,14 @@ def test_io_handlers_predict_json(io_server: ServeProcess) -> None:
 @pytest.mark.parametrize("version", [123, 124])
 def test_io_handlers_versions(io_server: ServeProcess, version: int) -> None:
     attributes = default_attributes(version=version)
-    answer = io_server.post('{"instances":[1.0,2.0,5.0]}', **{ATTRIBUTES: attributes})
+    answer = io_server.post('{"instances":[1.0,2.0,5.0]}', attributes=attributes)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"predictions": ROW}
 
 
 def test_io_handlers_regress(io_server: ServeProcess) -> None:
     body = '{"signature_name":"tensorflow/serving/regress","examples":[{"x":1.0},{"x":2.0}]}'
-    answer = io_server.post(body, **{ATTRIBUTES: default_attributes("regress")})
+    answer = io_server.post(body, attributes=default_attributes("regress"))
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"results": [3.5, 4.0]}
 
@@ -238,7 +237,7 @@ def test_handler_adds_keys_to_the_answer(rich_server: ServeProcess) -> None:
 
 def test_context_has_effective_values_when_defaulted(rich_server: ServeProcess) -> None:
     body = '{"instances": [1.0]}'
-    answer = rich_server.post(body, Accept=None, **{ATTRIBUTES: "action=context"})
+    answer = rich_server.post(body, Accept=None, attributes="action=context")
     assert answer.status_code == 200, answer.text
     ctx = answer.json()
     assert ctx["fields"] == [
@@ -258,7 +257,7 @@ def test_context_has_effective_values_when_defaulted(rich_server: ServeProcess) 
 def test_context_with_attributes_and_headers(rich_server: ServeProcess) -> None:
     attributes = f"action=context,tfs-model-name={HPT},tfs-model-version=123,tfs-method=regress"
     answer = rich_server.post(
-        "1,2", "text/csv", Accept="application/jsonlines", **{ATTRIBUTES: attributes}
+        "1,2", "text/csv", Accept="application/jsonlines", attributes=attributes
     )
     ctx = answer.json()
     assert (ctx["model_name"], ctx["model_version"], ctx["method"]) == (HPT, "123", "regress")
@@ -272,7 +271,7 @@ def test_context_rest_uri_and_grpc_port_are_one_instance(rich_server: ServeProce
     lo = rich_server.port_range[0]
     pairs = set()
     for _ in range(6):
-        ctx = rich_server.post("[1]", **{ATTRIBUTES: "action=context"}).json()
+        ctx = rich_server.post("[1]", attributes="action=context").json()
         prefix = "http://127.0.0.1:"
         assert ctx["rest_uri"].startswith(prefix), ctx["rest_uri"]
         rest_port = int(ctx["rest_uri"][len(prefix) :].split("/", 1)[0])
@@ -302,7 +301,7 @@ def test_context_channel_carries_large_messages(rich_server: ServeProcess) -> No
 def test_bare_body_gets_the_accept_type(
     rich_server: ServeProcess, action: str, accept: str | None, body: str, content_type: str
 ) -> None:
-    answer = act(rich_server, action, Accept=accept)
+    answer = act(rich_server, action, accept=accept)
     assert answer.status_code == 200, answer.text
     assert answer.text == body
     assert answer.headers["Content-Type"].split(";")[0] == content_type
@@ -360,8 +359,7 @@ def test_handler_with_requirements_installs_them(
             "requirements.txt": "sm_serve_tinydep\n",
         }
     )
-    env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(tiny_wheel)}
-    with running_serve(tree, **env) as server:
+    with running_serve(tree, PIP_NO_INDEX="1", PIP_FIND_LINKS=str(tiny_wheel)) as server:
         answer = server.post('{"instances":[1.0,2.0,5.0]}')
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"predictions": ROW, "module": "from the wheel"}

@@ -13,7 +13,6 @@ import pytest
 import requests
 
 from .harness import (
-    ATTRIBUTES,
     HPT,
     ServeProcess,
     ServeTree,
@@ -92,7 +91,7 @@ def test_ping_fails_until_available_and_after_a_backend_crash(
         assert "backend 0 exited" in server.log()
         (old, new) = server.backend_pids()
         assert old == backend and new != backend and new in server.record_children()
-        answer = server.post(PREDICT_BODY, **{ATTRIBUTES: default_attributes()})
+        answer = server.post(PREDICT_BODY, attributes=default_attributes())
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"predictions": ROW}
 
@@ -226,7 +225,7 @@ def test_saved_model_at_the_root_is_served_as_model(tree: ServeTree) -> None:
         answer = server.post(PREDICT_BODY)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"predictions": ROW}
-        named = server.post(PREDICT_BODY, **{ATTRIBUTES: "tfs-model-name=model"})
+        named = server.post(PREDICT_BODY, attributes="tfs-model-name=model")
         assert named.json() == {"predictions": ROW}
         assert "name: 'model'" in server.log()
         assert (
@@ -255,7 +254,7 @@ def test_two_instances_two_workers_batching_and_timeouts(
         for i in range(8):
             body = PREDICT_BODY if i % 2 else "1.0,2.0,5.0"
             content_type = "application/json" if i % 2 else "text/csv"
-            answer = server.post(body, content_type, **{ATTRIBUTES: default_attributes()})
+            answer = server.post(body, content_type, attributes=default_attributes())
             assert answer.status_code == 200, answer.text
             assert answer.json()["predictions"] in (ROW, [ROW])
         # Without tfs-model-name the configured default model answers.
