@@ -12,7 +12,7 @@ FileDescriptorSet; the front loads it into a private descriptor pool at run time
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
-from tensorflow_serving.apis import (  # noqa: F401 (registers the files)
+from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
     get_model_status_pb2,
