@@ -46,7 +46,9 @@ class ServiceFailed(RuntimeError):
 
 # glibc otherwise mmaps (and page-faults in) a fresh block for every large tensor buffer; keeping
 # buffers up to 32 MiB in the heap halves the cost of a 1 MB gRPC request (bench/results).
-BACKEND_MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728"
+BACKEND_MALLOC_TUNABLES = (
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728"
+)
 
 
 def backend_environment(environ: Mapping[str, str], instance: BackendInstance) -> dict[str, str]:
