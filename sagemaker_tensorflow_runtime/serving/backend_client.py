@@ -17,6 +17,8 @@ import numpy as np
 
 from sagemaker_tensorflow_runtime.serving import protos
 from sagemaker_tensorflow_runtime.serving.errors import BackendError, BackendUnavailable
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import HTTP_STATUS, Code
+from sagemaker_tensorflow_runtime.serving.modelserver.signatures import Signature
 from sagemaker_tensorflow_runtime.serving.tensors.dtypes import TensorSpec
 from sagemaker_tensorflow_runtime.serving.tensors.tensor_proto import tensor_proto, to_numpy
 
@@ -27,25 +29,6 @@ CHANNEL_OPTIONS = [
 ]
 PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 METADATA_METHOD = "/tensorflow.serving.PredictionService/GetModelMetadata"
-GRPC_TO_HTTP = {
-    "OK": 200, "CANCELLED": 499, "UNKNOWN": 500, "INVALID_ARGUMENT": 400,
-    "DEADLINE_EXCEEDED": 504, "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "PERMISSION_DENIED": 403,
-    "RESOURCE_EXHAUSTED": 429, "FAILED_PRECONDITION": 400, "ABORTED": 409, "OUT_OF_RANGE": 400,
-    "UNIMPLEMENTED": 501, "INTERNAL": 500, "UNAVAILABLE": 503, "DATA_LOSS": 500,
-    "UNAUTHENTICATED": 401,
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A signature's method and tensors, as the backend's metadata describes them."""
-
-    key: str
-    method_name: str
-    inputs: dict[str, TensorSpec]
-    outputs: dict[str, TensorSpec]
-
-
 @dataclass
 class Instance:
     """One backend process: its ports and the connections this worker holds to it."""
@@ -129,7 +112,7 @@ class BackendPool:
             return call(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             code = exc.code().name if exc.code() else "UNKNOWN"
-            status = GRPC_TO_HTTP.get(code, 500)
+            status = int(HTTP_STATUS.get(Code.__members__.get(code, Code.UNKNOWN), 500))
             if code == "UNAVAILABLE":
                 raise BackendUnavailable(
                     f"TensorFlow Serving (gRPC port {instance.grpc_port}) is unavailable: "
