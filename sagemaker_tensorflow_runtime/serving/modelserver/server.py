@@ -1,6 +1,7 @@
 """Wiring of the embedded model server: flags → models → batching → REST + gRPC → event loop."""
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -28,6 +29,8 @@ logger = logging.getLogger("sagemaker_tensorflow_runtime.modelserver")
 
 VERSION = "2.15.1-embedded"
 EXIT_USAGE = 2
+EXIT_STOP_TIMEOUT = 3
+STOP_SECONDS = 10.0
 
 
 def model_configs(flags: Flags) -> list[ModelConfig]:
@@ -171,5 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         server.stop()
         return 1
     server.wait()
-    server.stop()
+    stop_within(server, STOP_SECONDS)
     return 0
+
+
+def stop_within(server: ModelServer, seconds: float) -> None:
+    """Stop the listeners; if that hangs (a stuck request, a library thread), leave anyway."""
+    watchdog = threading.Timer(seconds, os._exit, args=(EXIT_STOP_TIMEOUT,))
+    watchdog.daemon = True
+    watchdog.start()
+    server.stop()
+    watchdog.cancel()
