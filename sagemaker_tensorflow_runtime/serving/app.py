@@ -32,6 +32,7 @@ from sagemaker_tensorflow_runtime.serving.pipeline import (
     Invocation,
     backend_message,
 )
+from sagemaker_tensorflow_runtime.serving.stall_guard import StallGuard
 
 logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
@@ -49,6 +50,7 @@ class Endpoint:
     def __init__(self, config: FrontConfig) -> None:
         self.config = config
         self.pool = BackendPool(list(config.backends), config.read_timeout_seconds)
+        self.guard = StallGuard(config.handler_timeout_seconds)
         self.pipeline: DefaultPipeline | HandlerPipeline | LegacyPipeline
         if config.legacy_module:
             module = load_user_module(Path(config.legacy_module))
@@ -79,6 +81,14 @@ class Endpoint:
         return Response(b"", status=200)
 
     def invocations(self) -> Response:
+        self.guard.start()
+        key = self.guard.enter(request.environ.get("gunicorn.socket"))
+        try:
+            return self._invoke()
+        finally:
+            self.guard.leave(key)
+
+    def _invoke(self) -> Response:
         invocation = Invocation(
             body=request.get_data(cache=False),
             content_type=request.headers.get("ContentType") or request.headers.get("Content-Type")

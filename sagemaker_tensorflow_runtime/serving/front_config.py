@@ -19,6 +19,7 @@ class FrontConfig:
     default_model: str
     inference_module: str | None
     read_timeout_seconds: float
+    handler_timeout_seconds: float = 30.0
     legacy_module: str | None = None
     default_accept: str = "application/json"
 
@@ -33,6 +34,7 @@ class FrontConfig:
             default_model=raw["default_model"],
             inference_module=raw["inference_module"],
             read_timeout_seconds=float(raw["read_timeout_seconds"]),
+            handler_timeout_seconds=float(raw.get("handler_timeout_seconds", 30.0)),
             legacy_module=raw.get("legacy_module"),
             default_accept=raw.get("default_accept", "application/json"),
         )

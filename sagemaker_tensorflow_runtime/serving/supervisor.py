@@ -37,6 +37,7 @@ logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
 STOP_SECONDS = 30.0
 GRACEFUL_SECONDS = 20
 RESTART_DELAY_SECONDS = 1.0
+GUNICORN_TIMEOUT_MARGIN = 5
 GUNICORN_BOOT_ERRORS = (3, 4)  # gunicorn's WORKER_BOOT_ERROR and APP_LOAD_ERROR
 
 
@@ -74,7 +75,9 @@ def gunicorn_argv(settings: ServingSettings) -> tuple[str, ...]:
         "--worker-class",
         settings.gunicorn_worker_class,
         "--timeout",
-        str(settings.gunicorn_timeout),
+        # The stall guard answers 502 after the configured timeout; gunicorn's own kill is
+        # the backstop.
+        str(settings.gunicorn_timeout + GUNICORN_TIMEOUT_MARGIN),
         "--graceful-timeout",
         str(GRACEFUL_SECONDS),
         "--keep-alive",
@@ -144,6 +147,7 @@ class Supervisor:
             default_model=default.name,
             inference_module=str(inference) if inference.is_file() else None,
             read_timeout_seconds=settings.legacy_grpc_timeout if legacy else read_timeout,
+            handler_timeout_seconds=float(settings.gunicorn_timeout),
             legacy_module=str(legacy) if legacy else None,
             default_accept=settings.default_accept,
         )
