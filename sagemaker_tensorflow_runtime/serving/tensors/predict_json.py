@@ -18,6 +18,7 @@ from sagemaker_tensorflow_runtime.serving.modelserver.json_format import (
 )
 from sagemaker_tensorflow_runtime.serving.modelserver.json_values import rows_to_array, to_array
 from sagemaker_tensorflow_runtime.serving.tensors.dtypes import TensorSpec
+from sagemaker_tensorflow_runtime.serving.tensors.float_text import float_array_text
 
 
 class SignatureLike(Protocol):
@@ -27,6 +28,7 @@ class SignatureLike(Protocol):
     def inputs(self) -> Mapping[str, TensorSpec]: ...
 
 
+BULK_FLOATS = 256  # below this the bulk formatter's fixed cost (~0.1 ms) outweighs its gain
 _CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -149,13 +151,20 @@ def _columnar_inputs(inputs: Any, signature: SignatureLike) -> dict[str, np.ndar
     return {key: to_array(inputs, info)}
 
 
+def output_text(array: np.ndarray, as_b64: bool) -> str:
+    """`array_text`, with float arrays formatted in bulk (same text, no call per value)."""
+    if isinstance(array, np.ndarray) and array.size >= BULK_FLOATS and array.dtype.kind == "f":
+        return float_array_text(array)
+    return array_text(array, as_b64)
+
+
 def predict_response(outputs: dict[str, np.ndarray], row_format: bool) -> str:
     if row_format:
         return document("predictions", _rows_text(outputs))
     if len(outputs) == 1:
         ((name, array),) = outputs.items()
-        return document("outputs", array_text(array, is_bytes_output(name, array)))
-    items = [(n, array_text(a, is_bytes_output(n, a))) for n, a in outputs.items()]
+        return document("outputs", output_text(array, is_bytes_output(name, array)))
+    items = [(n, output_text(a, is_bytes_output(n, a))) for n, a in outputs.items()]
     return '{\n    "outputs": ' + object_text(items) + "\n}"
 
 
@@ -173,9 +182,9 @@ def _rows_text(outputs: dict[str, np.ndarray]) -> str:
             )
     if len(names) == 1:
         name = names[0]
-        return array_text(outputs[name], is_bytes_output(name, outputs[name]))
+        return output_text(outputs[name], is_bytes_output(name, outputs[name]))
     rows = []
     for i in range(batch or 0):
-        items = [(n, array_text(outputs[n][i], is_bytes_output(n, outputs[n]))) for n in names]
+        items = [(n, output_text(outputs[n][i], is_bytes_output(n, outputs[n]))) for n in names]
         rows.append(object_text(items))
     return "[" + ", ".join(rows) + "]"

@@ -1,0 +1,48 @@
+"""The bulk float formatter gives exactly the per-value text of `array_text`."""
+
+import numpy as np
+import pytest
+
+from sagemaker_tensorflow_runtime.serving.modelserver.json_format import array_text
+from sagemaker_tensorflow_runtime.serving.tensors.float_text import float_array_text
+
+SPECIAL = [
+    np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1e6, -1e6, 999999.0, 999999.5, 1e-5, 1e-4,
+    123456.0, 1234567.0, 16777217.0, 0.1, 0.1234567, 3.4028235e38, 1e-45, 2.5, -3.0, 1e9 - 1,
+    123456789.0, 1e16, 1e17, 123456789012345678.0, 2.0**60, 5e-324, 1e300,
+]  # fmt: skip
+RNG = np.random.default_rng(6)
+
+
+def cast(values: list[float], dtype: type) -> np.ndarray:
+    with np.errstate(over="ignore"):  # 1e300 and friends become infinities
+        return np.array(values, dtype)
+
+
+SCALES = RNG.choice([1e-30, 1e-8, 1e-3, 1.0, 1e3, 1e7, 1e30], 5000)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        cast(SPECIAL, np.float32),
+        np.array(SPECIAL, np.float64),
+        cast(SPECIAL[:12], np.float16),
+        np.array([1.0, 2.0, 5.0, 0.0] * 100, np.float32) * np.float32(0.5) + np.float32(3),
+        (RNG.standard_normal(5000) * SCALES).astype(np.float32),
+        RNG.standard_normal(5000) * SCALES,
+        RNG.integers(-(10**7), 10**7, 5000).astype(np.float32),
+        RNG.integers(-(10**17), 10**17, 5000).astype(np.float64),
+        RNG.integers(0, 2**32, 5000, dtype=np.uint32).view(np.float32),
+        RNG.random((3, 4, 5)).astype(np.float32),
+        RNG.random((2, 100)).astype(np.float32),
+        np.arange(-200, 200, dtype=np.float32).reshape(2, 5, 40) / 4,
+        np.zeros((2, 0), np.float32),
+        np.zeros((0, 3)),
+        np.array([7.0]),
+    ],
+    ids=lambda a: f"{a.dtype}{a.shape}",
+)
+def test_same_text_as_value_by_value(array: np.ndarray) -> None:
+    with np.errstate(all="ignore"):
+        assert float_array_text(array) == array_text(array)
