@@ -7,8 +7,8 @@ the file, what is wrong and the expected shape.
 
 import json
 import logging
+import os
 import re
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,11 @@ def parse_channels(path: Path, raw: dict[str, Any]) -> tuple[ChannelSpec, ...]:
     return tuple(channels)
 
 
+def local_hostname() -> str:
+    """gethostname(), without importing socket on the launcher's start path."""
+    return os.uname().nodename
+
+
 def load_job_config(paths: Paths) -> JobConfig:
     """Read hyperparameters.json, inputdataconfig.json and resourceconfig.json under `paths`."""
     assumptions = []
@@ -210,7 +215,7 @@ def load_job_config(paths: Paths) -> JobConfig:
     rc_file = paths.resource_config_file
     raw_rc = read_json_object(rc_file, '{"current_host": "algo-1", "hosts": ["algo-1"]}')
     if raw_rc is None:
-        host = socket.gethostname()
+        host = local_hostname()
         raw_rc = {"current_host": host, "hosts": [host]}
         assumptions.append(f"{rc_file} not found: assuming a single host named {host!r}")
     return JobConfig(

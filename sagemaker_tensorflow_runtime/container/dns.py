@@ -1,7 +1,6 @@
 """Waiting until the job's host names resolve (training.md §10.1 step 3)."""
 
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterable
 
@@ -16,6 +15,8 @@ class HostsUnresolvedError(RuntimeError):
 
 
 def _resolves(host: str) -> bool:
+    import socket
+
     try:
         socket.getaddrinfo(host, None)
     except OSError:

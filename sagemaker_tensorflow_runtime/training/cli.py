@@ -10,7 +10,6 @@ Exits   0 on success; 1 when the user's code, archive, requirements or config fa
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -179,6 +178,8 @@ def log_invocation(env: TrainingEnv, added: Mapping[str, str], plan: LaunchPlan)
 
 
 def framework_error(exc: Exception) -> PlatformError:
+    import traceback
+
     errno = getattr(exc, "errno", None)
     trace = "".join(traceback.format_exception(exc))
     return PlatformError(str(exc), errno if isinstance(errno, int) else None, trace)

@@ -13,7 +13,6 @@ follow it in the file for whoever reads the whole thing.
 """
 
 import builtins
-import importlib.util
 import re
 from collections.abc import Sequence
 
@@ -70,6 +69,8 @@ def _python_exception_names() -> tuple[str, ...]:
 
 def _smdebug_exception_names() -> tuple[str, ...]:
     """SageMaker Debugger's exception classes, watched only when smdebug is installed."""
+    import importlib.util
+
     if importlib.util.find_spec("smdebug") is None:
         return ()
     try:

@@ -7,7 +7,6 @@ region: `AWS_REGION`, then the job region.
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 60
@@ -15,10 +14,11 @@ READ_TIMEOUT_SECONDS = 60
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """(bucket, key) of `s3://bucket/key`."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3":
-        raise ValueError(f"Expecting 's3' scheme, got: {parsed.scheme}")
-    return parsed.netloc, parsed.path.lstrip("/")
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme != "s3":
+        raise ValueError(f"Expecting 's3' scheme, got: {scheme if sep else ''}")
+    bucket, _, key = rest.partition("/")
+    return bucket, key.lstrip("/")
 
 
 def s3_client(environ: Mapping[str, str], region: str | None, attempts: int = 3) -> Any:

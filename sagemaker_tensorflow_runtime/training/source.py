@@ -8,10 +8,8 @@ warning naming what was already there.
 
 import logging
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlparse
 
 from sagemaker_tensorflow_runtime.container.paths import Paths
 from sagemaker_tensorflow_runtime.training import s3
@@ -34,19 +32,25 @@ def acquire_source(
     if location is None:
         logger.info("No sagemaker_submit_directory given: running the code in %s", code_dir)
         return
-    scheme = urlparse(location).scheme
+    scheme = uri_scheme(location)
     if scheme == "s3":
         _warn_if_not_empty(code_dir, location)
         _download_and_extract(location, code_dir, environ, region)
         return
     if scheme == "file":
-        location = urlparse(location).path
-    elif scheme and len(scheme) > 1:  # one letter would be a Windows drive, not a scheme
+        location = location[len("file://") :]
+    elif scheme:
         raise SourceError(
             f"Expecting 's3' scheme, got: {scheme} (sagemaker_submit_directory={location!r}). "
             "Give an s3:// URI, a local directory or a local .tar.gz file."
         )
     _copy_local(Path(location), code_dir)
+
+
+def uri_scheme(location: str) -> str:
+    """`s3` of `s3://b/k`; empty for a path (a one-letter scheme would be a Windows drive)."""
+    head, sep, _ = location.partition("://")
+    return head.lower() if sep and head.isalnum() and len(head) > 1 else ""
 
 
 def _warn_if_not_empty(code_dir: Path, location: str) -> None:
@@ -64,6 +68,8 @@ def _warn_if_not_empty(code_dir: Path, location: str) -> None:
 def _download_and_extract(
     uri: str, code_dir: Path, environ: Mapping[str, str], region: str | None
 ) -> None:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="sourcedir-") as tmp:
         archive = Path(tmp) / "sourcedir.tar.gz"
         logger.info("Downloading %s", uri)

@@ -30,7 +30,7 @@ def paths(tmp_path):
 
 
 def test_missing_files_get_defaults_and_are_recorded_as_assumptions(paths, monkeypatch):
-    monkeypatch.setattr(config_module.socket, "gethostname", lambda: "laptop")
+    monkeypatch.setattr(config_module, "local_hostname", lambda: "laptop")
 
     config = load_job_config(paths)
 
