@@ -2,13 +2,14 @@
 
 import logging
 import os
-import signal
+import select
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sagemaker_tensorflow_runtime.container.signals import SignalRecorder, signal_name
 from sagemaker_tensorflow_runtime.serving.modelserver.batching import (
     BatchingParameters,
     BatchScheduler,
@@ -90,7 +91,6 @@ class ModelServer:
             logger.info("Batching enabled: %s", params)
             self.batcher = BatchScheduler(params)
         self.dataplane = DataPlane(self.manager, self.batcher)
-        self._stop = threading.Event()
         self.grpc_server: Any = None
         self.rest_server: RestServer | None = None
 
@@ -124,16 +124,22 @@ class ModelServer:
             self.rest_server.start()
             logger.info("Exporting HTTP/REST API at:localhost:%d ...", self.flags.rest_api_port)
 
-    def wait(self) -> None:
-        """The event loop: poll the file system for new versions until stopped."""
+    def wait(self, signals: SignalRecorder) -> None:
+        """The event loop: poll the file system for new versions until SIGTERM/SIGINT.
+
+        The signal handlers only record (setting an Event from a handler can deadlock on the
+        lock the interrupted thread holds); the loop wakes on the recorder's pipe.
+        """
         logger.info("Entering the event loop ...")
         poll = self.flags.file_system_poll_wait_seconds
-        while not self._stop.wait(poll if poll > 0 else 3600):
-            if poll > 0:
+        while signals.first is None:
+            select.select([signals.fileno()], [], [], poll if poll > 0 else 3600)
+            signals.drain()
+            if poll > 0 and signals.first is None:
                 self.manager.refresh()
+        logger.info("Received %s, stopping", signal_name(signals.first))
 
     def stop(self) -> None:
-        self._stop.set()
         if self.rest_server is not None:
             self.rest_server.shutdown()
             self.rest_server.api.close()
@@ -165,16 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     configure_tensorflow(flags)
     server = ModelServer(flags)
-    signal.signal(signal.SIGTERM, lambda *_: server._stop.set())
-    signal.signal(signal.SIGINT, lambda *_: server._stop.set())
-    try:
-        server.start(configs)
-    except (OSError, RuntimeError) as exc:
-        logger.error("Failed to start server: %s", exc)
-        server.stop()
-        return 1
-    server.wait()
-    stop_within(server, STOP_SECONDS)
+    with SignalRecorder() as signals:
+        try:
+            server.start(configs)
+        except (OSError, RuntimeError) as exc:
+            logger.error("Failed to start server: %s", exc)
+            server.stop()
+            return 1
+        server.wait(signals)
+        stop_within(server, STOP_SECONDS)
     return 0
 
 
