@@ -95,8 +95,35 @@ def _flatten(value: Any, shape: tuple[int, ...], info: TensorInfo, out: list[Any
         _flatten(item, shape[1:], info, out)
 
 
+def numeric_fast_path(value: Any, info: TensorInfo) -> np.ndarray | None:
+    """Rectangular all-number JSON for a numeric input, converted in C; None when any value
+    needs the checks below (bools, strings, objects, ragged or too-deep lists, big ints), so
+    that every error keeps TF Serving's exact message."""
+    wanted = np.dtype(info.numpy_dtype).kind
+    if wanted not in "fiu" or not isinstance(value, list):
+        return None
+    try:
+        array = np.array(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    allowed = "fiu" if wanted == "f" else "iu"
+    if array.dtype.kind not in allowed or array.size == 0:
+        return None
+    # numpy silently turns True into 1 next to numbers; TF Serving rejects booleans.
+    if bool in set(map(type, np.array(value, dtype=object).ravel().tolist())):
+        return None
+    if wanted in "iu":
+        limits = np.iinfo(info.numpy_dtype)
+        if array.min() < limits.min or array.max() > limits.max:
+            return None  # out of range for the input's integer type: the checked path decides
+    return array.astype(info.numpy_dtype, copy=False)
+
+
 def to_array(value: Any, info: TensorInfo) -> np.ndarray:
     """One JSON value (nested lists of scalars) as an array of the input's dtype."""
+    fast = numeric_fast_path(value, info)
+    if fast is not None:
+        return fast
     shape = _shape(value)
     flat: list[Any] = []
     _flatten(value, shape, info, flat)
@@ -109,6 +136,12 @@ def to_array(value: Any, info: TensorInfo) -> np.ndarray:
 
 def rows_to_array(rows: list[Any], info: TensorInfo, key: str | None = None) -> np.ndarray:
     """Rows of one input (`instances`) stacked on a new first dimension."""
+    fast = numeric_fast_path(rows, info)
+    return fast if fast is not None else checked_rows_to_array(rows, info, key)
+
+
+def checked_rows_to_array(rows: list[Any], info: TensorInfo, key: str | None) -> np.ndarray:
+    """The value-by-value conversion, with TF Serving's message for the first bad value."""
     expected: tuple[int, ...] | None = None
     flat: list[Any] = []
     for index, row in enumerate(rows):

@@ -1,0 +1,77 @@
+"""The C fast path for numeric JSON agrees with TF Serving's checked conversion, or steps aside."""
+
+import numpy as np
+import pytest
+
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import ServingError
+from sagemaker_tensorflow_runtime.serving.modelserver.json_values import (
+    checked_rows_to_array,
+    numeric_fast_path,
+    rows_to_array,
+)
+from sagemaker_tensorflow_runtime.serving.tensors.dtypes import (
+    DT_BOOL,
+    DT_DOUBLE,
+    DT_FLOAT,
+    DT_INT32,
+    DT_INT64,
+    DT_STRING,
+    DT_UINT8,
+    TensorSpec,
+)
+
+FLOAT, DOUBLE, INT32, INT64 = (
+    TensorSpec("x", t) for t in (DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64)
+)
+UINT8, BOOL, STRING = (
+    TensorSpec("x", DT_UINT8),
+    TensorSpec("x", DT_BOOL),
+    TensorSpec("x", DT_STRING),
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "spec"),
+    [
+        ([1.0, 2.0, 5.0], FLOAT),
+        ([[1, 2.5], [3, 4]], FLOAT),
+        ([[1, 2], [3, 4]], INT64),
+        ([0.1, float("nan"), float("inf")], DOUBLE),
+        ([[[1], [2]], [[3], [4]]], INT32),
+        ([255, 0], UINT8),
+    ],
+)
+def test_fast_path_matches_the_checked_conversion(rows: list, spec: TensorSpec) -> None:
+    fast = numeric_fast_path(rows, spec)
+    assert fast is not None
+    checked = checked_rows_to_array(rows, spec, None)
+    assert fast.dtype == checked.dtype and fast.shape == checked.shape
+    np.testing.assert_array_equal(fast, checked)
+
+
+@pytest.mark.parametrize(
+    ("rows", "spec"),
+    [
+        ([1.0, True], FLOAT),  # numpy would make True a 1.0; TF Serving rejects it
+        ([1, False], INT64),
+        ([1.5, 2], INT64),  # floats for an integer input
+        ([[1, 2], [3]], FLOAT),  # ragged
+        (["a", 1.0], FLOAT),
+        ([{"b64": "AA=="}], FLOAT),
+        ([2**70], INT64),
+        ([300], UINT8),  # out of range
+        ([-1], UINT8),
+        ([True, False], BOOL),  # not numeric: the checked path handles it
+        (["a"], STRING),
+        ([], FLOAT),
+    ],
+)
+def test_fast_path_steps_aside(rows: list, spec: TensorSpec) -> None:
+    assert numeric_fast_path(rows, spec) is None
+
+
+def test_rejections_keep_tf_servings_message() -> None:
+    with pytest.raises(
+        ServingError, match="JSON Value: true Type: True is not of expected type: float"
+    ):
+        rows_to_array([1.0, True], FLOAT)
