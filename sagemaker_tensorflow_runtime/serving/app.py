@@ -30,7 +30,6 @@ from sagemaker_tensorflow_runtime.serving.pipeline import (
     Answer,
     DefaultPipeline,
     Invocation,
-    backend_message,
 )
 from sagemaker_tensorflow_runtime.serving.stall_guard import StallGuard
 
@@ -150,6 +149,3 @@ def create_app(config: FrontConfig | None = None) -> Flask:
         return json_error("Not Found", 404)
 
     return app
-
-
-__all__ = ["backend_message", "create_app"]

@@ -29,6 +29,8 @@ CHANNEL_OPTIONS = [
 ]
 PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 METADATA_METHOD = "/tensorflow.serving.PredictionService/GetModelMetadata"
+
+
 @dataclass
 class Instance:
     """One backend process: its ports and the connections this worker holds to it."""

@@ -17,7 +17,6 @@ from sagemaker_tensorflow_runtime.serving.modelserver.manager import ModelManage
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
 from sagemaker_tensorflow_runtime.serving.modelserver.signatures import (
     CLASSIFY,
-    PREDICT,
     REGRESS,
     Signature,
 )
@@ -159,6 +158,3 @@ def merge_context(example: example_pb2.Example, context: example_pb2.Example) ->
     for name, feature in example.features.feature.items():
         merged.features.feature[name].CopyFrom(feature)
     return merged.SerializeToString()
-
-
-__all__ = ["PREDICT", "DataPlane", "Result", "Target", "make_example", "merge_context"]

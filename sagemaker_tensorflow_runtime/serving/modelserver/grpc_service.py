@@ -30,7 +30,6 @@ from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import DataPlane
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, ServingError, invalid
 from sagemaker_tensorflow_runtime.serving.modelserver.model_config import from_proto
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
-from sagemaker_tensorflow_runtime.serving.modelserver.signatures import DEFAULT_SIGNATURE
 from sagemaker_tensorflow_runtime.serving.tensors.dtypes import DTYPES, NUMPY_TO_DTYPE
 from sagemaker_tensorflow_runtime.serving.tensors.tensor_proto import to_numpy
 
@@ -265,6 +264,3 @@ def start_grpc_server(
         raise OSError(f"cannot bind the gRPC port {address}")
     server.start()
     return server
-
-
-__all__ = ["DEFAULT_SIGNATURE", "start_grpc_server"]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import (
     Code,
-    ServingError,
     invalid,
     not_found,
 )
@@ -217,6 +216,3 @@ def wait_for(loads: list[Future[VersionStatus]], timeout: float | None = None) -
         if status.state != AVAILABLE:
             errors.append(status.error_message)
     return errors
-
-
-__all__ = ["AVAILABLE", "END", "LOADING", "START", "ModelManager", "ServingError", "wait_for"]

@@ -9,7 +9,6 @@ from tensorflow.core.protobuf import meta_graph_pb2
 
 from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import (
     Classification,
-    DataPlane,
     Result,
     Target,
     make_example,
@@ -95,6 +94,3 @@ def metadata_response(name: str, version: int, meta_graph: meta_graph_pb2.MetaGr
 
 def target(name: str, version: int | None, label: str | None, doc: dict[str, Any] | None) -> Target:
     return Target(name, version, label, signature_name(doc) if doc is not None else None)
-
-
-__all__ = ["DataPlane"]
