@@ -47,12 +47,14 @@ def parse_positive_float(raw: str) -> float:
     return value
 
 
-def parse_optional_count(raw: str) -> int | None:
-    if not raw.strip():
-        return None
+def parse_count(raw: str) -> int:
     if not raw.strip().isdigit():
         raise SettingError(f"must be a whole number, got {raw!r}")
     return int(raw)
+
+
+def parse_optional_count(raw: str) -> int | None:
+    return parse_count(raw) if raw.strip() else None
 
 
 def parse_optional_str(raw: str) -> str | None:

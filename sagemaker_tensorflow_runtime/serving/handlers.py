@@ -6,11 +6,9 @@ at start-up with the reference's message. Handlers may return a body alone or
 `(body, content_type)`; an exception carrying `status_code` answers that status.
 """
 
-import importlib.util
 import io
 import json
 import logging
-import sys
 import threading
 from collections import namedtuple
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from sagemaker_tensorflow_runtime.serving.accept import JSON
 from sagemaker_tensorflow_runtime.serving.attributes import parse_custom_attributes
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
 from sagemaker_tensorflow_runtime.serving.pipeline import Answer, Invocation
+from sagemaker_tensorflow_runtime.serving.user_module import import_from_path
 
 logger = logging.getLogger(__name__)
 
@@ -45,17 +44,7 @@ Handler = Callable[[Any, Any], Any]
 
 def load_module(path: Path) -> Any:
     """Import `inference.py` once, under the name `inference`, with code/ and code/lib on path."""
-    code_dir = path.parent
-    for entry in (code_dir / "lib", code_dir):
-        if entry.is_dir() and str(entry) not in sys.path:
-            sys.path.insert(0, str(entry))
-    spec = importlib.util.spec_from_file_location("inference", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["inference"] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_from_path(path, "inference", [path.parent, path.parent / "lib"])
 
 
 def check_handler_source(path: Path) -> None:

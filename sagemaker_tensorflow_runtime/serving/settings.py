@@ -13,6 +13,7 @@ from sagemaker_tensorflow_runtime.container.paths import DEFAULT_BASE_DIR
 from sagemaker_tensorflow_runtime.container.settings import (
     Setting,
     SettingError,
+    parse_count,
     parse_optional_str,
     parse_positive_float,
     read_settings,
@@ -24,12 +25,6 @@ def parse_strict_bool(raw: str) -> bool:
     if value not in ("true", "false"):
         raise SettingError("must be 'true' or 'false'")
     return value == "true"
-
-
-def parse_count(raw: str) -> int:
-    if not raw.strip().isdigit():
-        raise SettingError(f"must be a whole number, got {raw!r}")
-    return int(raw)
 
 
 def parse_port_range(raw: str) -> tuple[int, int] | None:
