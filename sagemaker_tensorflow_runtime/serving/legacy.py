@@ -6,9 +6,7 @@ ones get the defaults below. Predictions go to the backend over gRPC, choosing P
 Classify (or Regress) from the signature's method.
 """
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from sagemaker_tensorflow_runtime.serving.tensors.tensor_proto import (
     to_numpy,
     typed_tensor_proto,
 )
+from sagemaker_tensorflow_runtime.serving.user_module import import_from_path
 
 JSON, CSV, OCTET = "application/json", "text/csv", "application/octet-stream"
 PREDICT = "tensorflow/serving/predict"
@@ -51,14 +50,7 @@ class LegacyError(ServeError):
 
 
 def load_user_module(path: Path) -> Any:
-    sys.path.insert(0, str(path.parent))
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_from_path(path, path.stem, [path.parent])
 
 
 def defines_legacy_functions(path: Path) -> bool:
@@ -99,9 +91,6 @@ def default_input_fn(data: bytes, content_type: str) -> Any:
 
 def default_output_fn(prediction: Any, accepts: str) -> bytes:
     if accepts in (JSON, "*/*"):
-        for tensor in getattr(prediction, "outputs", {}).values():
-            if tensor.tensor_content:
-                tensor.CopyFrom(typed_tensor_proto(to_numpy(tensor)))
         return json_format.MessageToJson(prediction).encode("utf-8")
     if accepts == OCTET:
         return prediction.SerializeToString()
@@ -159,7 +148,13 @@ class LegacyPipeline:
         if not request.model_spec.name:
             request.model_spec.name = self.model
             request.model_spec.signature_name = "serving_default"
-        return self.pool.call(instance, rpc, request, response_type)
+        response = self.pool.call(instance, rpc, request, response_type)
+        # Output tensors in the typed `*_val` fields, as the legacy container's users (and the
+        # protobuf-JSON shapes of the contract) expect them, whatever the backend sent.
+        for tensor in getattr(response, "outputs", {}).values():
+            if tensor.tensor_content:
+                tensor.CopyFrom(typed_tensor_proto(to_numpy(tensor)))
+        return response
 
     def _predict_request(self, data: Any, signature: Any) -> Any:
         request = protos.message("tensorflow.serving.PredictRequest")()
