@@ -144,7 +144,12 @@ def rank_tag_rewriter(hosts: tuple[str, ...], processes_per_host: int) -> "TagRe
 
 @dataclass(frozen=True)
 class TagRewriter:
-    """`[J,R]<stdout>:` → `[J,mpirank:R,<host of rank R>]<stdout>:` (ranks are mapped by slot)."""
+    """`[J,R]<stdout>:` → `[J,mpirank:R,<host of rank R>]<stdout>:` (ranks are mapped by slot).
+
+    mpirun tags every chunk a rank writes, so a line written in pieces (Python's traceback on
+    an unbuffered stderr) arrives as `[1,2]<stderr>:ZeroDivisionError[1,2]<stderr>:: ...`;
+    the repeated tags inside the line are dropped so the line reads as the rank wrote it.
+    """
 
     hosts: tuple[str, ...]
     processes_per_host: int
@@ -157,4 +162,4 @@ class TagRewriter:
         slot = rank // self.processes_per_host
         host = self.hosts[slot] if slot < len(self.hosts) else f"algo-{slot + 1}"
         tag = b"[%s,mpirank:%d,%s]<%s>:" % (job, rank, host.encode(), stream)
-        return tag + line[match.end() :]
+        return tag + line[match.end() :].replace(match.group(0), b"")

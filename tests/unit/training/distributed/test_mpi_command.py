@@ -189,3 +189,10 @@ def test_rank_commands(tmp_path):
 )
 def test_rank_tags_are_rewritten(line, expected):
     assert rank_tag_rewriter(("algo-1", "algo-2"), 2)(line) == expected
+
+
+def test_chunk_tags_inside_a_line_are_dropped():
+    line = b"[1,2]<stderr>:ZeroDivisionError[1,2]<stderr>:: [1,2]<stderr>:rank failed[1,2]<stderr>:"
+    assert rank_tag_rewriter(("algo-1", "algo-2"), 2)(line) == (
+        b"[1,mpirank:2,algo-2]<stderr>:ZeroDivisionError: rank failed"
+    )
