@@ -50,6 +50,7 @@ OTHER_KNOWN_NAMES = (
     "mpirun.real",
     "ORTE",
 )
+EXCEPTION_LINE = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b:")
 URL_CREDENTIALS = re.compile(r"//([^:/@\s]+):[^@\s]+@")
 OOM_HINT = "OutOfMemory: Process killed by SIGKILL (signal 9)"
 
@@ -143,11 +144,15 @@ def format_summary(
     if len(summary) > FAILURE_REASON_LIMIT and len(command) > 200:
         command = command[:200] + " ..."
         summary = render(indented, command)
-    # Too long: keep the first line (it names the error) and as many of the last lines as fit.
-    kept_tail = len(indented) - 1
+    # Too long: keep the first line, the last lines that name an exception (`ZeroDivisionError:`;
+    # the first line may only be a warning, e.g. from mpirun), then as many last lines as fit.
+    exceptions = [line for line in indented[1:] if EXCEPTION_LINE.search(line)][-3:]
+    rest = [line for line in indented[1:] if line not in exceptions]
+    kept_tail = len(rest)
     while len(summary) > FAILURE_REASON_LIMIT and kept_tail > 0:
         kept_tail -= 1
-        lines = indented[:1] + [" ..."] + (indented[-kept_tail:] if kept_tail else [])
+        tail = rest[-kept_tail:] if kept_tail else []
+        lines = [*indented[:1], " ...", *exceptions, *([" ..."] if tail else []), *tail]
         summary = render(lines, command)
     return summary[:FAILURE_REASON_LIMIT]
 

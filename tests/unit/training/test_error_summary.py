@@ -253,3 +253,19 @@ def test_credentials_in_urls_are_redacted_in_the_command():
 )
 def test_redact_credentials(text, redacted):
     assert redact_credentials(text) == redacted
+
+
+def test_truncated_summary_keeps_the_exception_line_between_warnings_and_noise() -> None:
+    from sagemaker_tensorflow_runtime.training.error_summary import format_summary
+
+    lines = (
+        ['[algo-1:00007] Warning: could not find environment variable "LD_LIBRARY_PATH"']
+        + [f"mpi noise {i} " + "x" * 40 for i in range(10)]
+        + ["[1,1]<stderr>:ZeroDivisionError: rank failed on purpose"]
+        + [f"mpi abort {i} " + "y" * 40 for i in range(40)]
+    )
+    summary = format_summary("ExecuteUserScriptError", 1, lines, None, "mpirun -np 4")
+    assert len(summary) <= 1024
+    assert "ZeroDivisionError: rank failed on purpose" in summary
+    assert summary.splitlines()[2].startswith('ErrorMessage "[algo-1:00007] Warning')
+    assert "mpi abort 39" in summary and summary.endswith('Command "mpirun -np 4"')
