@@ -31,6 +31,7 @@ setup(
             "gunicorn>=22,<24",
             "gevent>=24,<26",
             "orjson>=3.9,<4",
+            "hpack>=4,<5",
             "requests>=2.31,<3",
         ],
         "test": [
