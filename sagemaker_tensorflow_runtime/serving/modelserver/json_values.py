@@ -110,13 +110,23 @@ def numeric_fast_path(value: Any, info: TensorInfo) -> np.ndarray | None:
     if array.dtype.kind not in allowed or array.size == 0:
         return None
     # numpy silently turns True into 1 next to numbers; TF Serving rejects booleans.
-    if bool in set(map(type, np.array(value, dtype=object).ravel().tolist())):
+    if bool in _leaf_types(value, array.ndim):
         return None
     if wanted in "iu":
         limits = np.iinfo(info.numpy_dtype)
         if array.min() < limits.min or array.max() > limits.max:
             return None  # out of range for the input's integer type: the checked path decides
     return array.astype(info.numpy_dtype, copy=False)
+
+
+def _leaf_types(value: list[Any], depth: int) -> set[type]:
+    """The types of the values `depth` lists deep (a rectangular nesting, as numpy found)."""
+    if depth <= 1:
+        return set(map(type, value))
+    types: set[type] = set()
+    for item in value:
+        types |= _leaf_types(item, depth - 1)
+    return types
 
 
 def to_array(value: Any, info: TensorInfo) -> np.ndarray:

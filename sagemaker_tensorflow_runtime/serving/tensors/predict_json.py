@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
+import orjson
 
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import invalid
 from sagemaker_tensorflow_runtime.serving.modelserver.json_format import (
@@ -36,8 +37,19 @@ def parse_document(body: bytes) -> dict[str, Any]:
     """The request JSON object; TF Serving's parse error texts."""
     if not body.strip():
         raise invalid("JSON Parse error: The document is empty")
+    try:  # orjson is ~2x faster; what it refuses (NaN, huge ints, lone surrogates, bad
+        doc = orjson.loads(body)  # JSON) goes through json for TF Serving's exact messages
+    except orjson.JSONDecodeError:
+        doc = _stdlib_parse(body)
+    if not isinstance(doc, dict):
+        text = json.dumps(doc, separators=(",", ":"))[:200]
+        raise invalid(f"JSON Value: {text} Is not object")
+    return doc
+
+
+def _stdlib_parse(body: bytes) -> Any:
     try:
-        doc = json.loads(body, parse_constant=_CONSTANTS.__getitem__)
+        return json.loads(body, parse_constant=_CONSTANTS.__getitem__)
     except json.JSONDecodeError as exc:
         message = "Invalid value." if exc.msg == "Expecting value" else exc.msg + "."
         raise invalid(f"JSON Parse error: {message} at offset: {exc.pos}") from None
@@ -47,10 +59,6 @@ def parse_document(body: bytes) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise invalid("JSON Parse error: The document is nested too deeply. at offset: 0") from None
-    if not isinstance(doc, dict):
-        text = json.dumps(doc, separators=(",", ":"))[:200]
-        raise invalid(f"JSON Value: {text} Is not object")
-    return doc
 
 
 def signature_name(doc: dict[str, Any]) -> str | None:

@@ -75,6 +75,51 @@ def test_csv_all_numbers_become_one_array() -> None:
     assert ints.dtype == np.int64 and ints.tolist() == [[1, 2], [3, 4]]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"1,2,3\n4,5,6\n",
+        b"1.5,2,3",
+        b"1e-5,2E+3,-0,+7",
+        b"1.0\r\n2.0\r\n",
+        b"\n\n1,2\n\n",
+        b"1.,.5",
+        b"007,8",
+        b"12345678901234567,1",
+        # not plain numbers: each must reach the record-by-record path unchanged
+        b"1, ,2",
+        b" ",
+        b"1,,2",
+        b",1",
+        b"1,",
+        b"1\n2,3",
+        b"1e,2",
+        b"1--2,3",
+        b"1.2.3,4",
+        b".,1",
+        b"-,1",
+        b"0x10,1",
+        b"1 2,3",
+        b" 1 , 2 \n 3,4",
+        b"nan,inf,1",
+    ],
+)
+def test_csv_numpy_fast_path_agrees_with_the_record_path(
+    body: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sagemaker_tensorflow_runtime.serving.codecs import csv_codec
+
+    fast = codecs.decode("text/csv", body)["instances"]
+    monkeypatch.setattr(csv_codec, "_plain_numbers", lambda _: None)
+    slow = codecs.decode("text/csv", body)["instances"]
+    if isinstance(slow, np.ndarray):
+        assert isinstance(fast, np.ndarray)
+        assert (fast.dtype, fast.shape) == (slow.dtype, slow.shape)
+        np.testing.assert_array_equal(fast, slow)
+    else:
+        assert fast == slow
+
+
 def test_npy_body() -> None:
     buffer = io.BytesIO()
     np.save(buffer, np.arange(6, dtype=np.float32).reshape(2, 3))

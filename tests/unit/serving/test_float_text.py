@@ -46,3 +46,38 @@ SCALES = RNG.choice([1e-30, 1e-8, 1e-3, 1.0, 1e3, 1e7, 1e30], 5000)
 def test_same_text_as_value_by_value(array: np.ndarray) -> None:
     with np.errstate(all="ignore"):
         assert float_array_text(array) == array_text(array)
+
+
+def _six_digit_neighbours(count: int) -> np.ndarray:
+    """float32 values at and next to short decimals (where `%g` just does or does not read
+    back), across the whole exponent range: the hard cases of the up-front read-back test."""
+    digits = RNG.integers(100_000, 1_000_000, count).astype(np.float64)
+    exponents = RNG.integers(-45, 39, count).astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        centre = (digits * 10.0 ** (exponents - 5)).astype(np.float32)
+        below = np.nextafter(centre, np.float32(0))
+        above = np.nextafter(centre, np.float32(np.inf))
+    values = np.concatenate([centre, below, above])
+    return values[np.isfinite(values)]
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        _six_digit_neighbours(20_000),
+        RNG.integers(0, 2**32, 60_000, dtype=np.uint32).view(np.float32),
+        (RNG.random(20_000) * 2e6).round(1).astype(np.float32),  # ties like 1234565.0 / 10
+        np.float32(10.0) ** np.arange(-45, 39, dtype=np.float32),
+    ],
+    ids=["six-digit-neighbours", "random-bits", "tenths", "powers-of-ten"],
+)
+def test_float32_bulk_text_matches_per_value_text(array: np.ndarray) -> None:
+    with np.errstate(all="ignore"):
+        assert float_array_text(array) == array_text(array)
+
+
+def test_no_float32_equals_a_rounded_negative_power_of_ten() -> None:
+    """The exponent of a float32 is found by comparing with float64 powers of ten, which for
+    negative powers are rounded: no float32 may coincide with one (else the compare errs)."""
+    powers = np.array([10.0**-k for k in range(1, 50)])
+    assert not np.any(powers.astype(np.float32).astype(np.float64) == powers)
