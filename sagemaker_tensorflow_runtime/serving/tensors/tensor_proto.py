@@ -1,5 +1,6 @@
 """numpy ↔ TensorProto without TensorFlow: binary `tensor_content` out, every field form in."""
 
+import math
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,7 @@ def to_numpy(proto: Any) -> np.ndarray:
     if dtype not in DTYPES:
         raise ValueError(f"unsupported tensor dtype {dtype}")
     numpy_type = DTYPES[dtype][1]
-    count = int(np.prod(shape)) if shape else 1
+    count = math.prod(shape)
     if dtype == DT_STRING:
         values = list(proto.string_val)
         array = np.empty(len(values), dtype=object)
