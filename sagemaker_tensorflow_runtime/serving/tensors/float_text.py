@@ -4,14 +4,24 @@ The same text as `modelserver.json_format.array_text` gives value by value — `
 reads back as the same float32 (float64: the same double), else `%.9g` (`%.17g`); integral
 texts keep a `.0`; NaN and infinities as JSON-5 tokens — without a Python call per value (a
 753,936-value answer took ~0.9 s that way): one `%`-format call for the whole array with each
-value's format chosen up front, then a vectorised read-back to find the few values that need
-more digits.
+value's format chosen up front. For float32 the choice is made in float64 arithmetic before
+formatting; for other types the `%g` text is read back in bulk and the misses reformatted.
 """
 
 import numpy as np
 
 _NON_FINITE = (("-nan", "NaN"), ("nan", "NaN"), ("inf", "Infinity"))
 _ROW_BY_ROW = 64  # rows at least this long are formatted one by one, without a split
+_WIDTH = 10  # every format padded to this width with no-op `-` flags: no NULs to strip
+_POW10 = np.array([10.0**k for k in range(-64, 65)])  # _POW10[64 + k] = 10**k; float32 needs ±52
+
+
+def _spec(text: bytes) -> bytes:
+    return b"%" + b"-" * (_WIDTH - len(text)) + text[1:]
+
+
+SHORT, SHORT_INTEGRAL = _spec(b"%g, "), _spec(b"%g.0, ")
+PRECISE = {4: (_spec(b"%.9g, "), _spec(b"%.9g.0, ")), 8: (_spec(b"%.17g, "), _spec(b"%.17g.0, "))}
 
 
 def float_texts(array: np.ndarray) -> str:
@@ -23,45 +33,41 @@ def float_texts(array: np.ndarray) -> str:
         values = tuple(flat.astype(np.float64).tolist())
         finite = np.isfinite(flat)
         integral = finite & (np.floor(flat) == flat)
-    double = flat.dtype == np.float64
     # An integral value below 1e6 prints as a bare integer under %g, which always reads back
     # exactly: it gets its `.0` in the same pass.
     short = integral & (np.abs(flat) < 1e6)
-    formats = np.where(short, b"%g.0, ", b"%g, ")
-    if flat.dtype == np.float32:  # decide up front which values need 9 digits: one % pass
-        redo = finite & ~short & ~_short_text_reads_back(flat, values)
-        text = ""
+    formats = np.where(short, SHORT_INTEGRAL, SHORT)
+    candidates = np.flatnonzero(finite & ~short)
+    if flat.dtype == np.float32:
+        keep = _short_text_reads_back(flat[candidates])
+        redo = candidates[~keep]
     else:
         text = _format(formats, values)
         read_back = np.fromstring(text, sep=",")  # text mode (sep given) is not deprecated
-        if not double:
+        if flat.dtype != np.float64:
             read_back = read_back.astype(np.float32)
-        with np.errstate(invalid="ignore"):
-            redo = (read_back != flat) & finite
-    if redo.any():
-        precise = b"%.17g" if double else b"%.9g"
-        bare = redo & integral & (np.abs(flat) < (1e17 if double else 1e9))
-        formats = formats.astype("S10")
-        formats[redo] = precise + b", "
-        formats[bare] = precise + b".0, "
-        text = _format(formats, values)
-    elif not text:
-        text = _format(formats, values)
+        redo = candidates[read_back[candidates] != flat[candidates]]
+        if not redo.size:
+            return _tokens(text, finite)
+    if redo.size:
+        precise, precise_integral = PRECISE.get(flat.dtype.itemsize, PRECISE[4])
+        limit = 1e17 if flat.dtype == np.float64 else 1e9
+        formats[redo] = np.where(
+            integral[redo] & (np.abs(flat[redo]) < limit), precise_integral, precise
+        )
+    return _tokens(_format(formats, values), finite)
+
+
+def _tokens(text: str, finite: np.ndarray) -> str:
     if not finite.all():
         for raw, token in _NON_FINITE:
             text = text.replace(raw, token)
     return text
 
 
-_POW10 = np.array([10.0**k for k in range(-64, 65)])  # _POW10[64 + k] = 10**k
-
-
-def _pow10(exponent: np.ndarray) -> np.ndarray:
-    return _POW10[np.clip(exponent, -64, 64) + 64]
-
-
-def _short_text_reads_back(flat: np.ndarray, values: tuple[float, ...]) -> np.ndarray:
-    """Per float32 value: does `%g` (6 significant digits) read back as the same float32?
+def _short_text_reads_back(flat: np.ndarray) -> np.ndarray:
+    """Per finite, non-zero float32 value: does `%g` (6 significant digits) read back as the
+    same float32?
 
     Decided in float64 without formatting: round to 6 digits by scaling with a power of ten,
     scale back and compare in float32. Scaling errs by a few units of 1e-16, so a value whose
@@ -69,16 +75,16 @@ def _short_text_reads_back(flat: np.ndarray, values: tuple[float, ...]) -> np.nd
     """
     with np.errstate(all="ignore"):
         magnitude = np.abs(flat.astype(np.float64))
-        usable = np.isfinite(magnitude) & (magnitude > 0)
-        magnitude = np.where(usable, magnitude, 1.0)
-        exponent = np.floor(np.log10(magnitude)).astype(np.int64)
-        exponent -= magnitude < _pow10(exponent)
-        exponent += magnitude >= _pow10(exponent + 1)
-        shift = 5 - exponent
-        scaled = np.where(shift >= 0, magnitude * _pow10(shift), magnitude / _pow10(-shift))
+        exponent = np.floor(np.log10(magnitude)).astype(np.int64) + 64  # an index in _POW10
+        exponent -= magnitude < _POW10[exponent]
+        exponent += magnitude >= _POW10[exponent + 1]
+        up = _POW10[133 - exponent]  # 10 ** (5 - e)
+        down = _POW10[exponent - 5]  # 10 ** (e - 5)
+        scale_up = exponent <= 69  # multiply by an exact power of ten where one exists
+        scaled = np.where(scale_up, magnitude * up, magnitude / down)
         digits = np.rint(scaled)
         unsure = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-        back = np.where(shift <= 0, digits * _pow10(-shift), digits / _pow10(shift))
+        back = np.where(scale_up, digits / up, digits * down)
         single = magnitude.astype(np.float32)
         below = np.nextafter(single, np.float32(0)).astype(np.float64)
         above = np.nextafter(single, np.float32(np.inf)).astype(np.float64)
@@ -87,16 +93,15 @@ def _short_text_reads_back(flat: np.ndarray, values: tuple[float, ...]) -> np.nd
         )
         unsure |= edge <= magnitude * 1e-14
         same = back.astype(np.float32) == single
-    for index in np.flatnonzero(unsure & usable):
-        value = values[index]
-        same[index] = np.float32(float(f"{value:g}")) == np.float32(value)
-    return same | ~usable
+    for index in np.flatnonzero(unsure):
+        value = float(flat[index])
+        same[index] = np.float32(float(f"{value:g}")) == flat[index]
+    return same
 
 
 def _format(formats: np.ndarray, values: tuple[float, ...]) -> str:
-    """One `%` call: the per-value formats (NUL-padded fixed-width bytes) joined."""
-    joined = formats.tobytes().replace(b"\0", b"").decode("ascii")
-    return joined[:-2] % values
+    """One `%` call: the per-value formats (all `_WIDTH` bytes long) joined."""
+    return formats.tobytes().decode("ascii")[:-2] % values
 
 
 def float_array_text(array: np.ndarray) -> str:
