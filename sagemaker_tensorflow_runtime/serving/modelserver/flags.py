@@ -47,6 +47,22 @@ class Flags:
     def threads(self) -> int:
         return max(4, 4 * (os.cpu_count() or 1))
 
+    @property
+    def grpc_handler_threads(self) -> int:
+        """`--grpc_max_threads`, else a default for a Python server.
+
+        TF Serving's 4 per core suits C++; here every handler needs the GIL, and 8 threads on
+        2 cores thrash it (16 clients: ~1,100 req/s; 4 threads: ~1,450). Without batching, at
+        least 4 (a model reload holds one for its whole load) and one per core beyond that;
+        with batching, handlers mostly wait for their batch, which can only fill with as many
+        requests as there are handlers, so TF Serving's count stays.
+        """
+        if self.grpc_max_threads:
+            return self.grpc_max_threads
+        if self.enable_batching:
+            return self.threads
+        return max(4, os.cpu_count() or 1)
+
 
 def _convert(name: str, kind: Any, raw: str | None) -> Any:
     if kind is bool:

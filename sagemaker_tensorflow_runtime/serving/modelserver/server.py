@@ -103,7 +103,7 @@ class ModelServer:
         for config in configs:
             logger.info("Adding/updating models: %s at %s", config.name, config.base_path)
         self.manager.apply(configs)
-        workers = self.flags.grpc_max_threads or self.flags.threads
+        workers = self.flags.grpc_handler_threads
         self.grpc_server = start_grpc_server(
             f"{self.flags.bind_address}:{self.flags.port}",
             self.dataplane,
