@@ -116,6 +116,7 @@ class Connection:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.decoder = hpack.Decoder()
+        self.decoded: dict[bytes, list[tuple[str, str]]] = {}
         self.buffer = bytearray()
         self.next_stream = 1
         self.send_window = DEFAULT_WINDOW  # the connection's window at the server
@@ -232,7 +233,7 @@ class Connection:
             while not last & END_HEADERS:
                 last, more = self._continuation(may_retry)
                 block += more
-            fields = [(str(k), str(v)) for k, v in self.decoder.decode(block)]
+            fields = self._decode(block)
             if stream_id == stream:
                 if response.headers is None:
                     response.headers = fields
@@ -260,6 +261,20 @@ class Connection:
                 raise _Retryable("UNAVAILABLE", "the server is going away")
         elif kind == PUSH_PROMISE:
             raise RpcFailure("INTERNAL", "unexpected PUSH_PROMISE from the server")
+
+    def _decode(self, block: bytes) -> list[tuple[str, str]]:
+        """HPACK-decode a header block, reusing the answer for a block seen before when it
+        leaves the decoder's table as it was (a server repeats the same few blocks); any
+        other block may change the table, which forgets what was cached."""
+        cached = self.decoded.get(block)
+        if cached is not None:
+            return cached
+        fields = [(str(k), str(v)) for k, v in self.decoder.decode(block)]
+        if _keeps_table(block):
+            self.decoded[block] = fields
+        else:
+            self.decoded.clear()
+        return fields
 
     def _control(self, frame: bytes) -> None:
         """Acknowledge SETTINGS or PING; a closed socket shows up on the next read instead."""
@@ -290,6 +305,44 @@ class Connection:
                 self.max_frame = value
             elif key == SETTINGS_HEADER_TABLE_SIZE:
                 pass  # we never index request headers, so the server's table size is moot
+
+
+def _hpack_int(block: bytes, at: int, prefix_bits: int) -> tuple[int, int]:
+    """(value, next offset) of an HPACK integer starting at `at` (RFC 7541 §5.1)."""
+    limit = (1 << prefix_bits) - 1
+    value = block[at] & limit
+    at += 1
+    if value < limit:
+        return value, at
+    shift = 0
+    while True:
+        byte = block[at]
+        at += 1
+        value += (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+
+def _keeps_table(block: bytes) -> bool:
+    """True when every field of the block is indexed or a literal not added to the table
+    (RFC 7541 §6.1-6.2.3): decoding it again gives the same fields while the table stays."""
+    at = 0
+    try:
+        while at < len(block):
+            byte = block[at]
+            if byte & 0x80:  # indexed field
+                _, at = _hpack_int(block, at, 7)
+            elif byte & 0xE0 in (0x00, 0x10):  # literal without / never indexing
+                index, at = _hpack_int(block, at, 4)
+                for _ in range(1 if index else 2):  # value, or name and value
+                    length, at = _hpack_int(block, at, 7)
+                    at += length
+            else:  # incremental indexing or a table size update
+                return False
+    except IndexError:
+        return False
+    return at == len(block)
 
 
 def _unpad(payload: bytes, flags: int) -> bytes:
