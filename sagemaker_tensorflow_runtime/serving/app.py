@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 
+from sagemaker_tensorflow_runtime.serving import connections
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
 from sagemaker_tensorflow_runtime.serving.errors import (
     NotAcceptable,
@@ -139,6 +140,8 @@ def create_app(config: FrontConfig | None = None) -> Flask:
     app.add_url_rule("/ping", "ping", endpoint.ping, methods=["GET"])
     app.add_url_rule("/invocations", "invocations", endpoint.invocations, methods=["POST"])
     app.add_url_rule("/tfs/<path:path>", "tfs", endpoint.tfs, methods=["GET", "POST"])
+
+    app.wsgi_app = connections.tracked(app.wsgi_app)  # type: ignore[method-assign,assignment]
 
     @app.errorhandler(404)
     def not_found(_: Any) -> Response:

@@ -5,6 +5,7 @@ failures, discovery edge cases and the environment (serving.md §2, §3, §4; §
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -137,6 +138,33 @@ def test_sigterm_lets_requests_in_flight_finish(tree: ServeTree, hpt_source: Pat
         assert server.proc.wait(30) == 0, server.log()
         assert time.monotonic() - started < 30
     assert answers == {i: (200, f"slow-{i}") for i in range(count)}
+
+
+def test_idle_keep_alive_connections_do_not_hold_up_sigterm(
+    tree: ServeTree, hpt_source: Path
+) -> None:
+    """SageMaker's front end keeps connections open between requests; stopping must not wait
+    for them (gunicorn alone waits its whole graceful timeout, 20 s)."""
+    tree.add_model(hpt_source)
+    with running_serve(tree) as server:
+        idle = []
+        for request in (
+            b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(PREDICT_BODY)}\r\n\r\n{PREDICT_BODY}".encode(),
+        ):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            connection.sendall(request)
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+            idle.append(connection)  # kept open, no further request
+        started = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.proc.wait(30) == 0, server.log()
+        assert time.monotonic() - started < 8, server.log()
+        for connection in idle:
+            assert connection.recv(100) == b""  # closed by the server, not left hanging
+            connection.close()
+    assert "Socket error" not in server.log()
 
 
 def test_no_model_fails_with_the_expected_layouts(tree: ServeTree) -> None:
