@@ -13,9 +13,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,17 +65,41 @@ FIELD = re.compile(
 )
 
 
+def _locked() -> Any:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
 def _strip_comments(text: str) -> str:
     return "\n".join(line.split("#", 1)[0] for line in text.splitlines())
 
 
 @dataclass
 class _Task:
+    """One request's rows; its handler thread blocks on `_done` until the batch has run (a
+    bare lock: a Future's condition variable cost more per request than the batching saved)."""
+
     inputs: Arrays
     rows: int
     run: RunBatch
     enqueued: float = field(default_factory=time.monotonic)
-    future: "Future[Arrays]" = field(default_factory=Future)
+    result: Arrays | None = None
+    error: BaseException | None = None
+    finished: bool = False
+    _done: Any = field(default_factory=_locked)
+
+    def finish(self, result: Arrays | None = None, error: BaseException | None = None) -> None:
+        if not self.finished:
+            self.result, self.error, self.finished = result, error, True
+            self._done.release()
+
+    def wait(self) -> Arrays:
+        self._done.acquire()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class BatchScheduler:
@@ -117,7 +141,7 @@ class BatchScheduler:
             # batch saved (each one a GIL hand-off to a thread that goes back to waiting).
             if not queued or queued + rows >= self.params.max_batch_size:
                 self._cond.notify()
-        return task.future.result()
+        return task.wait()
 
     def stop(self) -> None:
         """Stop the batch threads; queued requests fail at once instead of waiting forever."""
@@ -125,7 +149,7 @@ class BatchScheduler:
             self._stopped = True
             for queue in self._queues.values():
                 while queue:
-                    queue.popleft().future.set_exception(_shutting_down())
+                    queue.popleft().finish(error=_shutting_down())
             self._cond.notify_all()
 
     def _work(self) -> None:
@@ -172,14 +196,11 @@ class BatchScheduler:
             outputs = batch[0].run(merged)
             offset = 0
             for task in batch:
-                task.future.set_result(
-                    {k: v[offset : offset + task.rows] for k, v in outputs.items()}
-                )
+                task.finish({k: v[offset : offset + task.rows] for k, v in outputs.items()})
                 offset += task.rows
         except Exception as exc:  # the batch's error is every member's error
             for task in batch:
-                if not task.future.done():
-                    task.future.set_exception(exc)
+                task.finish(error=exc)
 
     def _padded_size(self, rows: int) -> int:
         return next((s for s in self.params.allowed_batch_sizes if s >= rows), rows)
