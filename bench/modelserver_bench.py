@@ -1,10 +1,13 @@
 """The embedded model server against a direct in-process call of the same SavedModel signature.
 
-Usage:  .venv/bin/python bench/modelserver_bench.py [--seconds 4] [--results FILE] [--note TEXT]
+Usage:  .venv/bin/python bench/modelserver_bench.py [--seconds 4] [--rounds 3] [--results FILE]
+            [--note TEXT]
 
 It builds `half_plus_three` (tests/fixtures) into bench/.work/, starts two servers on free
 ports (one plain, one with --enable_batching), loads the same SavedModel in this process with
-`tf.saved_model.load`, and for each scenario runs a closed loop for `--seconds`:
+`tf.saved_model.load`, and for each scenario runs a closed loop for `--seconds`, `--rounds`
+times round-robin (a slow minute of the shared host then hits every scenario alike; the rows
+pool the rounds):
 
   direct         `loaded.signatures["serving_default"](x=tf.constant(x))["y"].numpy()`
   rest           POST /v1/models/half_plus_three:predict over a keep-alive connection per client
@@ -92,6 +95,23 @@ class Stats:
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def merged(self, other: "Stats") -> "Stats":
+        """This run and another of the same scenario, pooled."""
+        server = (
+            None
+            if self.server_cpu_s is None or other.server_cpu_s is None
+            else self.server_cpu_s + other.server_cpu_s
+        )
+        return Stats(
+            self.name,
+            self.concurrency,
+            self.requests + other.requests,
+            self.seconds + other.seconds,
+            self.latencies_ms + other.latencies_ms,
+            self.client_cpu_s + other.client_cpu_s,
+            server,
+        )
 
     def row(self) -> str:
         return (
@@ -425,6 +445,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="per scenario (default 4)")
     parser.add_argument("--only", default="", help="run only scenarios containing this text")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of every scenario, round-robin (default 3)"
+    )
     parser.add_argument("--results", type=Path, help="also write the report to this file")
     parser.add_argument("--note", default="", help="a line about the machine for the report")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
@@ -451,14 +474,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         signature = tf.saved_model.load(str(model_dir / "00000123")).signatures["serving_default"]
         memory = [f"after load: VmRSS {plain.rss_mb()[0]:.0f} MiB"]
         results: dict[str, Stats] = {}
-        for name, factory, concurrency, pid in scenarios(plain, batching, echo, signature):
-            if args.only and args.only not in name:
-                continue
-            results[name] = stats = run_load(name, factory, concurrency, args.seconds, pid)
-            print(stats.row(), flush=True)
+        for round_ in range(1, args.rounds + 1):
+            for name, factory, concurrency, pid in scenarios(plain, batching, echo, signature):
+                if args.only and args.only not in name:
+                    continue
+                stats = run_load(name, factory, concurrency, args.seconds, pid)
+                print(f"round {round_}: {stats.row()}", flush=True)
+                results[name] = results[name].merged(stats) if name in results else stats
         rss, hwm = plain.rss_mb()
         memory.append(f"after the run: VmRSS {rss:.0f} MiB, peak (VmHWM) {hwm:.0f} MiB")
         facts.append(f"load average at end: {os.getloadavg()[0]:.2f}")
+        facts.append(f"{args.rounds} rounds of {args.seconds:g} s per scenario, pooled")
     finally:
         plain.stop()
         batching.stop()
