@@ -25,17 +25,9 @@ import hpack
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = (
-    0x0,
-    0x1,
-    0x3,
-    0x4,
-    0x5,
-    0x6,
-    0x7,
-    0x8,
-    0x9,
-)
+# Frame types (RFC 7540 §6).
+DATA, HEADERS, RST_STREAM, SETTINGS, PUSH_PROMISE = 0x0, 0x1, 0x3, 0x4, 0x5
+PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = 0x6, 0x7, 0x8, 0x9
 END_STREAM = ACK = 0x1
 END_HEADERS, PADDED, PRIORITY_FLAG = 0x4, 0x8, 0x20
 SETTINGS_HEADER_TABLE_SIZE, SETTINGS_ENABLE_PUSH, SETTINGS_INITIAL_WINDOW_SIZE = 0x1, 0x2, 0x4
@@ -61,6 +53,10 @@ class RpcFailure(Exception):
 
 class _Retryable(RpcFailure):
     """The connection was dead before the server saw the request: safe to try a new one."""
+
+
+class _Answered(RpcFailure):
+    """The server answered with a non-OK status; the connection is fine for the next call."""
 
 
 def _integer(value: int, prefix_bits: int, first: int) -> bytes:
@@ -376,7 +372,7 @@ def _message_of(response: _Response) -> bytes:
     if status != "0":
         known = status.isdigit() and int(status) in Code._value2member_map_
         code = Code(int(status)).name if known else "UNKNOWN"
-        raise RpcFailure(code, urllib.parse.unquote(fields.get("grpc-message", "")))
+        raise _Answered(code, urllib.parse.unquote(fields.get("grpc-message", "")))
     data = b"".join(response.chunks or [])
     if len(data) < 5:
         raise RpcFailure("INTERNAL", "the server's response carried no message")
@@ -412,6 +408,9 @@ class UnaryClient:
                 if attempt == 2:
                     raise
                 continue
+            except _Answered:
+                self._release(connection)
+                raise
             except BaseException:
                 connection.close()
                 raise

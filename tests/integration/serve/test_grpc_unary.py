@@ -89,7 +89,9 @@ def test_status_and_message_of_a_failed_call(server: tuple[grpc.Server, int]) ->
     with pytest.raises(RpcFailure) as failure:
         client.call(method("Fail"), text.encode())
     assert (failure.value.code, failure.value.details) == ("INVALID_ARGUMENT", text)
-    assert client.call(method("Echo"), b"ok") == b"ko"  # the connection survives a failure
+    assert len(client._idle) == 1  # a failed call leaves its connection usable
+    assert client.call(method("Echo"), b"ok") == b"ko"
+    assert len(client._idle) == 1
 
 
 def test_unknown_method_is_unimplemented(server: tuple[grpc.Server, int]) -> None:
