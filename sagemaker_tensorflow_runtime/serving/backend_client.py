@@ -50,11 +50,9 @@ class Instance:
     def channel(self) -> Any:
         """A ready gRPC channel (created on first use in this process)."""
         if self._channel is None:
-            import grpc
-
             with self._lock:
                 if self._channel is None:
-                    self._channel = grpc.insecure_channel(
+                    self._channel = _grpc().insecure_channel(
                         f"127.0.0.1:{self.grpc_port}", options=CHANNEL_OPTIONS
                     )
         return self._channel
@@ -81,6 +79,29 @@ class Instance:
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+_GEVENT_READY = False
+
+
+def _grpc() -> Any:
+    """grpcio for user handlers, first made to cooperate with the gevent hub in a gevent
+    worker (a blocking call would otherwise stall every request of the worker). Done on first
+    use, so that workers whose requests never need grpcio do not load it."""
+    global _GEVENT_READY
+    import grpc
+
+    if not _GEVENT_READY:
+        try:
+            from gevent import monkey
+        except ImportError:
+            return grpc
+        if monkey.is_module_patched("socket"):
+            from grpc.experimental import gevent as grpc_gevent
+
+            grpc_gevent.init_gevent()
+        _GEVENT_READY = True
+    return grpc
 
 
 class BackendPool:

@@ -1,8 +1,7 @@
 """gunicorn hooks for the front (`-c python:sagemaker_tensorflow_runtime.serving.gunicorn_conf`).
 
-With gevent workers, gRPC (user handlers' channels) must cooperate with the gevent hub, or one
-blocking call would stall every request of the worker. On SIGTERM a worker also closes its idle
-keep-alive connections, so that stopping waits only for requests in flight.
+On SIGTERM a worker also closes its idle keep-alive connections, so that stopping waits only
+for requests in flight.
 """
 
 from typing import Any
@@ -11,10 +10,6 @@ from sagemaker_tensorflow_runtime.serving import connections
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    if "gevent" in type(worker).__module__:
-        from grpc.experimental import gevent as grpc_gevent
-
-        grpc_gevent.init_gevent()
     stop = worker.handle_exit  # installed as the SIGTERM handler by the worker's init_signals
 
     def handle_exit(sig: int, frame: Any) -> None:
