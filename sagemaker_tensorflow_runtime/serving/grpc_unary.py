@@ -189,7 +189,10 @@ class Connection:
                 room -= size
             self.sock.sendall(out)
             out = bytearray()
-            if offset >= total or response.closed:
+            if offset >= total:
+                return
+            if response.closed:  # answered before the request was complete: our half of the
+                self.goaway = True  # stream never ended, so no later call reuses it
                 return
             self._read_frame(stream, response, may_retry=False)  # until a WINDOW_UPDATE
 

@@ -94,6 +94,28 @@ def test_status_and_message_of_a_failed_call(server: tuple[grpc.Server, int]) ->
     assert len(client._idle) == 1
 
 
+def test_a_message_over_the_server_limit_is_refused_and_the_client_goes_on() -> None:
+    server = grpc.server(ThreadPoolExecutor(2), options=[("grpc.max_receive_message_length", 1000)])
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                SERVICE, {"Echo": grpc.unary_unary_rpc_method_handler(_echo)}
+            ),
+        )
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        client = UnaryClient("127.0.0.1", port, 10)
+        with pytest.raises(RpcFailure) as failure:
+            client.call(method("Echo"), b"x" * 50_000_000)  # past the windows it grants
+        assert failure.value.code == "RESOURCE_EXHAUSTED"
+        assert not client._idle  # answered mid-request: that connection is not reused
+        assert client.call(method("Echo"), b"small") == b"llams"
+    finally:
+        server.stop(grace=None)
+
+
 def test_unknown_method_is_unimplemented(server: tuple[grpc.Server, int]) -> None:
     with pytest.raises(RpcFailure) as failure:
         UnaryClient("127.0.0.1", server[1], 10).call(method("Nope"), b"")
