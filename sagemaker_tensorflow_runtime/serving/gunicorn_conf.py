@@ -27,3 +27,20 @@ def post_worker_init(worker: Any) -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A gevent worker that stopped on request (SIGTERM, a reload) leaves here, without the
+    interpreter's teardown: there, gevent's patched locks meet finalized greenlets and print
+    "RuntimeError: greenlet is being finalized" tracebacks into every shutdown log. A worker
+    that failed to boot is left alone: gunicorn turns its exit code into the master's."""
+    if worker.alive or "gevent" not in type(worker).__module__:
+        return
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -177,6 +177,7 @@ def test_idle_keep_alive_connections_do_not_hold_up_sigterm(
             assert connection.recv(100) == b""  # closed by the server, not left hanging
             connection.close()
     assert "Socket error" not in server.log()
+    assert "Traceback" not in server.log()  # no teardown noise from the gevent worker
 
 
 def test_no_model_fails_with_the_expected_layouts(tree: ServeTree) -> None:
