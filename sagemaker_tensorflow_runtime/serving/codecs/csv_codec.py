@@ -2,7 +2,8 @@
 
 Numeric fields become numbers, others strings; a one-field record is a scalar. An all-numeric
 body (the common case, up to millions of values) goes straight to a numpy array: bodies made
-only of number characters are parsed by numpy in one call, without a Python string per field.
+only of number characters are read as JSON rows by orjson (numpy's reader where they are not
+valid JSON), without a Python string per field.
 """
 
 import csv
@@ -11,6 +12,7 @@ import re
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sagemaker_tensorflow_runtime.serving.errors import BadRequest
 
@@ -44,12 +46,10 @@ def _numeric_array(records: list[list[str]], integral: bool) -> np.ndarray | Non
     widths = {len(r) for r in records}
     if len(widths) != 1:
         return None
-    try:
-        array = np.array(records, dtype=np.float64)
-    except ValueError:
+    try:  # integers parsed as integers: exact beyond 2**53, and none wraps around
+        array = np.array(records, dtype=np.int64 if integral else np.float64)
+    except (ValueError, OverflowError):
         return None
-    if integral:
-        array = array.astype(np.int64)
     return array[:, 0] if widths == {1} else array
 
 
@@ -57,18 +57,32 @@ def _plain_numbers(body: bytes) -> np.ndarray | None:
     """Rows of equally many plain numbers, parsed by numpy; None for anything else."""
     if body.translate(None, NUMBER_BYTES) or not body.strip():
         return None
-    try:  # numpy's C reader: a blank, ragged or malformed field raises, never guesses
-        array = np.loadtxt(
-            io.BytesIO(body), delimiter=",", comments=None, ndmin=2, encoding="ascii"
-        )
-    except ValueError:
-        return None
+    integral = not re.search(rb"[.eE]", body)
+    array = _as_json_rows(body, integral)
+    if array is None:
+        if integral:  # numpy's reader goes through float64: the record path keeps them exact
+            return None
+        try:  # numpy's C reader: a blank, ragged or malformed field raises, never guesses
+            array = np.loadtxt(
+                io.BytesIO(body), delimiter=",", comments=None, ndmin=2, encoding="ascii"
+            )
+        except ValueError:
+            return None
     if array.size == 0:
         return None
-    width = array.shape[1]
-    if not re.search(rb"[.eE]", body):
-        array = array.astype(np.int64)
-    return array[:, 0] if width == 1 else array
+    return array[:, 0] if array.shape[1] == 1 else array
+
+
+def _as_json_rows(body: bytes, integral: bool) -> np.ndarray | None:
+    """Number rows read as the JSON text `[[row], [row]]` (orjson and one numpy conversion:
+    about twice as fast as `np.loadtxt`); None where that is not valid JSON (`1.`, `+2`,
+    `.5`, blank fields or lines), ragged, or beyond int64: the caller's reader decides."""
+    text = b"[[" + body.strip().replace(b"\r\n", b"\n").replace(b"\n", b"],[") + b"]]"
+    try:
+        array = np.array(orjson.loads(text), dtype=np.int64 if integral else np.float64)
+    except (orjson.JSONDecodeError, ValueError, TypeError, OverflowError):
+        return None
+    return array if array.ndim == 2 else None
 
 
 def decode(body: bytes) -> dict[str, Any]:

@@ -3,12 +3,18 @@
 The same text as `modelserver.json_format.array_text` gives value by value — `%g` when it
 reads back as the same float32 (float64: the same double), else `%.9g` (`%.17g`); integral
 texts keep a `.0`; NaN and infinities as JSON-5 tokens — without a Python call per value (a
-753,936-value answer took ~0.9 s that way): one `%`-format call for the whole array with each
-value's format chosen up front. For float32 the choice is made in float64 arithmetic before
-formatting; for other types the `%g` text is read back in bulk and the misses reformatted.
+753,936-value answer took ~0.9 s that way).
+
+float32 (what models answer): each value is rounded to 6 or 9 significant digits in float64
+arithmetic, and orjson prints the nearest doubles to those decimals — its shortest round-trip
+text of such a double is exactly the decimal, so within [1e-4, 1e6), where `%g` prints no
+exponent either, the texts are `%g`'s (~4x faster than `%` formatting). Values outside that
+range, NaN and infinities, and other float types go through one `%`-format call for the whole
+array with each value's format chosen up front.
 """
 
 import numpy as np
+import orjson
 
 _NON_FINITE = (("-nan", "NaN"), ("nan", "NaN"), ("inf", "Infinity"))
 _ROW_BY_ROW = 64  # rows at least this long are formatted one by one, without a split
@@ -22,6 +28,66 @@ def _spec(text: bytes) -> bytes:
 
 SHORT, SHORT_INTEGRAL = _spec(b"%g, "), _spec(b"%g.0, ")
 PRECISE = {4: (_spec(b"%.9g, "), _spec(b"%.9g.0, ")), 8: (_spec(b"%.17g, "), _spec(b"%.17g.0, "))}
+
+
+def _float32_array_text(array: np.ndarray) -> str:
+    """`float_array_text` of a non-empty float32 array, through orjson."""
+    flat = array.reshape(-1)
+    with np.errstate(all="ignore"):
+        magnitude = np.abs(flat).astype(np.float64)
+        zero = magnitude == 0
+        plain = ((magnitude >= 1e-4) & (magnitude < 1e6)) | zero  # NaN compares False
+        if np.count_nonzero(plain) < flat.size // 2:  # mostly exponents: no gain in splicing
+            return _formatted_array_text(array)
+        magnitude[~plain | zero] = 1.0
+        exponent = _exponent_index(magnitude)
+        six, unsure = _round_digits(magnitude, exponent, 6)
+        short = six.astype(np.float32) == magnitude.astype(np.float32)
+        nine, unsure_nine = _round_digits(magnitude, exponent, 9)
+        chosen = np.where(short, six, nine)
+        for index in np.flatnonzero((unsure | (~short & unsure_nine)) & plain & ~zero):
+            chosen[index] = abs(float(_text(float(flat[index]))))
+        chosen[zero] = 0.0
+        chosen[~plain] = np.nan  # printed as `null`: replaced below by the `%`-formatted text
+        chosen = np.copysign(chosen, flat.astype(np.float64))
+    text = orjson.dumps(chosen.reshape(array.shape), option=orjson.OPT_SERIALIZE_NUMPY)
+    text = text.replace(b",", b", ")
+    if not plain.all():
+        parts: list[bytes] = text.split(b"null")
+        others = float_texts(flat[~plain]).encode("ascii").split(b", ")
+        spliced = [b""] * (len(parts) + len(others))
+        spliced[0::2], spliced[1::2] = parts, others
+        text = b"".join(spliced)
+    return text.decode("ascii")
+
+
+def _text(value: float) -> str:
+    """One float32 value's `%g` / `%.9g` text, decided by reading it back."""
+    text = f"{value:g}"
+    return text if np.float32(float(text)) == np.float32(value) else f"{value:.9g}"
+
+
+def _exponent_index(magnitude: np.ndarray) -> np.ndarray:
+    """floor(log10(magnitude)) + 64, an index in _POW10, exact at the powers of ten."""
+    exponent = np.floor(np.log10(magnitude)).astype(np.int64) + 64
+    exponent -= magnitude < _POW10[exponent]
+    exponent += magnitude >= _POW10[exponent + 1]
+    return exponent
+
+
+def _round_digits(
+    magnitude: np.ndarray, exponent: np.ndarray, digits: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(nearest doubles to `magnitude` rounded to `digits` significant digits, where that
+    rounding is in doubt) for magnitudes in [1e-4, 1e6).
+
+    The scale 10**(digits - 1 - e) is an exact double there, so the one product errs by half
+    a unit in its last place and the quotient is the correctly rounded decimal; a product
+    within 1e-6 of a half (ties, and values rint might round the wrong way) is in doubt."""
+    scale = _POW10[digits - 1 - exponent + 128]
+    scaled = magnitude * scale
+    unsure = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    return np.rint(scaled) / scale, unsure
 
 
 def float_texts(array: np.ndarray) -> str:
@@ -75,9 +141,7 @@ def _short_text_reads_back(flat: np.ndarray) -> np.ndarray:
     """
     with np.errstate(all="ignore"):
         magnitude = np.abs(flat.astype(np.float64))
-        exponent = np.floor(np.log10(magnitude)).astype(np.int64) + 64  # an index in _POW10
-        exponent -= magnitude < _POW10[exponent]
-        exponent += magnitude >= _POW10[exponent + 1]
+        exponent = _exponent_index(magnitude)
         up = _POW10[133 - exponent]  # 10 ** (5 - e)
         down = _POW10[exponent - 5]  # 10 ** (e - 5)
         scale_up = exponent <= 69  # multiply by an exact power of ten where one exists
@@ -106,6 +170,13 @@ def _format(formats: np.ndarray, values: tuple[float, ...]) -> str:
 
 def float_array_text(array: np.ndarray) -> str:
     """A float array of rank >= 1 as nested JSON lists, `, ` between items at every level."""
+    if array.dtype == np.float32 and array.size:
+        return _float32_array_text(array)
+    return _formatted_array_text(array)
+
+
+def _formatted_array_text(array: np.ndarray) -> str:
+    """`float_array_text` through `%` formatting."""
     if array.ndim == 1:
         return "[" + float_texts(array) + "]"
     if array.shape[-1] >= _ROW_BY_ROW:

@@ -1,6 +1,7 @@
 """The C fast path for numeric JSON agrees with TF Serving's checked conversion, or steps aside."""
 
 import numpy as np
+import orjson
 import pytest
 
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import ServingError
@@ -18,6 +19,10 @@ from sagemaker_tensorflow_runtime.serving.tensors.dtypes import (
     DT_STRING,
     DT_UINT8,
     TensorSpec,
+)
+from sagemaker_tensorflow_runtime.serving.tensors.predict_json import (
+    parse_document,
+    predict_inputs,
 )
 
 FLOAT, DOUBLE, INT32, INT64 = (
@@ -75,3 +80,40 @@ def test_rejections_keep_tf_servings_message() -> None:
         ServingError, match="JSON Value: true Type: True is not of expected type: float"
     ):
         rows_to_array([1.0, True], FLOAT)
+
+
+class _Signature:
+    def __init__(self, spec: TensorSpec) -> None:
+        self.inputs = {"x": spec}
+
+
+def _big_body(last: str) -> bytes:
+    """A request body past the bulk threshold whose final value is `last`."""
+    values = ", ".join(["0.25"] * 20_000 + [last])
+    return f'{{"instances": [[{values}]]}}'.encode()
+
+
+def test_large_float_documents_are_converted_in_bulk_with_the_same_values() -> None:
+    body = _big_body("3")
+    doc = parse_document(body)
+    assert isinstance(doc["instances"], np.ndarray)
+    inputs, row_format = predict_inputs(doc, _Signature(FLOAT))
+    assert row_format and inputs["x"].dtype == np.float32 and inputs["x"].shape == (1, 20_001)
+    checked = checked_rows_to_array(orjson.loads(body)["instances"], FLOAT, None)
+    np.testing.assert_array_equal(inputs["x"], checked)
+
+
+@pytest.mark.parametrize(
+    ("last", "spec", "message"),
+    [
+        ("true", FLOAT, "JSON Value: true Type: True is not of expected type: float"),
+        ('"a"', FLOAT, 'JSON Value: "a" Type: String is not of expected type: float'),
+        ("0.5", INT64, "JSON Value: 0.25 Type: Number is not of expected type: int64"),
+    ],
+)
+def test_large_documents_keep_tf_servings_messages(
+    last: str, spec: TensorSpec, message: str
+) -> None:
+    doc = parse_document(_big_body(last))
+    with pytest.raises(ServingError, match=message):
+        predict_inputs(doc, _Signature(spec))
