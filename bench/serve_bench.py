@@ -630,7 +630,13 @@ def proxy_cost(results: Results, seconds: float) -> None:
         proxy = http_factory(serve.port, "/invocations", SMALL_JSON)
         for concurrency in (1, 16):
             d = results.add(run_load("a: direct gRPC, 10 ms", direct, concurrency, seconds))
+            worker_cpu = process_cpu_s(serve.worker_pid())
             p = results.add(run_load("a: /invocations, 10 ms", proxy, concurrency, seconds))
+            per_request_us = (process_cpu_s(serve.worker_pid()) - worker_cpu) * 1e6
+            per_request_us /= max(1, len(p.latencies_ms))
+            results.lines.setdefault("a", []).append(
+                f"- c={concurrency}: gunicorn worker CPU {per_request_us:,.0f} us per /invocations"
+            )
             if concurrency == 16:
                 ratio = p.throughput / d.throughput
                 results.goal(
@@ -887,6 +893,10 @@ def report(results: Results, facts: list[str], seconds: float) -> str:
         "| scenario | concurrency | requests | req/s | p50 | p99 | p99/p50 | non-200 or errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *(stats.row() for stats in results.loads.values()),
+        "",
+        "## (a) the front's CPU per request beside the 10 ms stand-in",
+        "",
+        *results.lines.get("a", []),
         "",
         "## (c) embedded backend, /invocations vs its REST API",
         "",
