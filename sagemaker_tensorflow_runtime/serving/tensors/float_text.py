@@ -30,26 +30,23 @@ SHORT, SHORT_INTEGRAL = _spec(b"%g, "), _spec(b"%g.0, ")
 PRECISE = {4: (_spec(b"%.9g, "), _spec(b"%.9g.0, ")), 8: (_spec(b"%.17g, "), _spec(b"%.17g.0, "))}
 
 
+_PLAIN_LOW = np.nextafter(np.float32(1e-4), np.float32(1))  # the least float32 >= 1e-4
+_PLAIN_HIGH = np.float32(1e6)  # exact in float32
+_CHUNK = 1 << 15  # values per numpy pass: the float64 temporaries stay in the CPU's cache
+
+
 def _float32_array_text(array: np.ndarray) -> str:
     """`float_array_text` of a non-empty float32 array, through orjson."""
     flat = array.reshape(-1)
     with np.errstate(all="ignore"):
-        magnitude = np.abs(flat).astype(np.float64)
-        zero = magnitude == 0
-        plain = ((magnitude >= 1e-4) & (magnitude < 1e6)) | zero  # NaN compares False
-        if np.count_nonzero(plain) < flat.size // 2:  # mostly exponents: no gain in splicing
-            return _formatted_array_text(array)
-        magnitude[~plain | zero] = 1.0
-        exponent = _exponent_index(magnitude)
-        six, unsure = _round_digits(magnitude, exponent, 6)
-        short = six.astype(np.float32) == magnitude.astype(np.float32)
-        nine, unsure_nine = _round_digits(magnitude, exponent, 9)
-        chosen = np.where(short, six, nine)
-        for index in np.flatnonzero((unsure | (~short & unsure_nine)) & plain & ~zero):
-            chosen[index] = abs(float(_text(float(flat[index]))))
-        chosen[zero] = 0.0
-        chosen[~plain] = np.nan  # printed as `null`: replaced below by the `%`-formatted text
-        chosen = np.copysign(chosen, flat.astype(np.float64))
+        magnitude = np.abs(flat)
+        plain = ((magnitude >= _PLAIN_LOW) & (magnitude < _PLAIN_HIGH)) | (magnitude == 0)
+    if np.count_nonzero(plain) < flat.size // 2:  # mostly exponents: no gain in splicing
+        return _formatted_array_text(array)
+    chosen = np.empty(flat.size, np.float64)
+    for start in range(0, flat.size, _CHUNK):
+        part = slice(start, start + _CHUNK)
+        _decimals(flat[part], magnitude[part], plain[part], chosen[part])
     text = orjson.dumps(chosen.reshape(array.shape), option=orjson.OPT_SERIALIZE_NUMPY)
     text = text.replace(b",", b", ")
     if not plain.all():
@@ -61,10 +58,21 @@ def _float32_array_text(array: np.ndarray) -> str:
     return text.decode("ascii")
 
 
-def _text(value: float) -> str:
-    """One float32 value's `%g` / `%.9g` text, decided by reading it back."""
-    text = f"{value:g}"
-    return text if np.float32(float(text)) == np.float32(value) else f"{value:.9g}"
+def _decimals(
+    values: np.ndarray, magnitude32: np.ndarray, plain: np.ndarray, out: np.ndarray
+) -> None:
+    """Into `out`: per float32 value, the nearest double to its `%g` decimal (6 significant
+    digits when that reads back as the same float32, else 9); NaN where it is not plain."""
+    with np.errstate(all="ignore"):
+        zero = magnitude32 == 0
+        magnitude = np.where(plain & ~zero, magnitude32, np.float32(1)).astype(np.float64)
+        exponent = _exponent_index(magnitude)
+        six = _round_digits(magnitude, exponent, 6)
+        short = six.astype(np.float32) == magnitude.astype(np.float32)
+        chosen = np.where(short, six, _round_digits(magnitude, exponent, 9))
+        chosen[zero] = 0.0
+        chosen[~plain] = np.nan  # printed as `null`: replaced by the `%`-formatted text
+        np.copysign(chosen, values, out=out)
 
 
 def _exponent_index(magnitude: np.ndarray) -> np.ndarray:
@@ -75,19 +83,17 @@ def _exponent_index(magnitude: np.ndarray) -> np.ndarray:
     return exponent
 
 
-def _round_digits(
-    magnitude: np.ndarray, exponent: np.ndarray, digits: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(nearest doubles to `magnitude` rounded to `digits` significant digits, where that
-    rounding is in doubt) for magnitudes in [1e-4, 1e6).
+def _round_digits(magnitude: np.ndarray, exponent: np.ndarray, digits: int) -> np.ndarray:
+    """Nearest doubles to float32 magnitudes in [1e-4, 1e6) rounded to `digits` (6 or 9)
+    significant digits exactly as printf rounds them (half to even).
 
-    The scale 10**(digits - 1 - e) is an exact double there, so the one product errs by half
-    a unit in its last place and the quotient is the correctly rounded decimal; a product
-    within 1e-6 of a half (ties, and values rint might round the wrong way) is in doubt."""
+    Exact, not approximate: the scale 10**k (0 <= k = digits - 1 - e <= 12) is 2**k * 5**k,
+    and a 24-bit float32 significand times 5**k (at most 28 bits) fits a double's 53 bits, so
+    the product is the exact scaled value and `rint` rounds it as printf does, ties included.
+    Dividing the integer by the exact 10**k is then correctly rounded: the nearest double to
+    the decimal, which is what reading the `%g` text back as a double gives."""
     scale = _POW10[digits - 1 - exponent + 128]
-    scaled = magnitude * scale
-    unsure = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    return np.rint(scaled) / scale, unsure
+    return np.rint(magnitude * scale) / scale
 
 
 def float_texts(array: np.ndarray) -> str:

@@ -68,8 +68,10 @@ def _six_digit_neighbours(count: int) -> np.ndarray:
         RNG.integers(0, 2**32, 60_000, dtype=np.uint32).view(np.float32),
         (RNG.random(20_000) * 2e6).round(1).astype(np.float32),  # ties like 1234565.0 / 10
         np.float32(10.0) ** np.arange(-45, 39, dtype=np.float32),
+        # short binary fractions (12345.5, 0.0009765625...): exact ties at 6 and at 9 digits
+        (RNG.integers(1, 2**24, 60_000) / 2.0 ** RNG.integers(0, 30, 60_000)).astype(np.float32),
     ],
-    ids=["six-digit-neighbours", "random-bits", "tenths", "powers-of-ten"],
+    ids=["six-digit-neighbours", "random-bits", "tenths", "powers-of-ten", "binary-fractions"],
 )
 def test_float32_bulk_text_matches_per_value_text(array: np.ndarray) -> None:
     with np.errstate(all="ignore"):
@@ -81,3 +83,17 @@ def test_no_float32_equals_a_rounded_negative_power_of_ten() -> None:
     negative powers are rounded: no float32 may coincide with one (else the compare errs)."""
     powers = np.array([10.0**-k for k in range(1, 50)])
     assert not np.any(powers.astype(np.float32).astype(np.float64) == powers)
+
+
+def test_float32_answers_spanning_several_chunks_with_exponent_values_spliced_in() -> None:
+    """The orjson path works in chunks of values and splices in `%`-formatted texts for
+    values outside [1e-4, 1e6) (and NaN, infinities): both across chunk boundaries."""
+    values = (RNG.random(100_000) * 100).astype(np.float32)
+    odd = RNG.choice(values.size, 300, replace=False)
+    values[odd] = RNG.choice(
+        np.array([1e-7, 3e9, np.nan, -np.inf, 9.9999997e-5, 1e6], np.float32), 300
+    )
+    values[:3] = [0.0, -0.0, 1e-4]
+    array = values.reshape(4, 25_000)
+    with np.errstate(all="ignore"):
+        assert float_array_text(array) == array_text(array)
