@@ -6,6 +6,7 @@ only of number characters are read as JSON rows by orjson (numpy's reader where 
 valid JSON), without a Python string per field.
 """
 
+import contextlib
 import csv
 import io
 import re
@@ -24,7 +25,8 @@ EMPTY_CSV = "The request body is empty: send one CSV record per instance, e.g. 1
 def _number(field: str) -> Any:
     text = field.strip()
     if INTEGER.fullmatch(text):
-        return int(text)
+        with contextlib.suppress(ValueError):  # past Python's 4,300-digit limit: a float
+            return int(text)
     try:
         return float(text)
     except ValueError:

@@ -347,3 +347,29 @@ def test_batching_flag_reaches_the_backend(server: ServeProcess) -> None:
     assert ("--enable_batching=true" in server.log()) is batching
     # Unset parameters are defaulted, with the tuning advice (§5.2).
     assert ("Tuning this parameter may yield better performance." in server.log()) is batching
+
+
+LARGE_ROW = ", ".join(["0.25"] * 20_000)  # bodies past the bulk-conversion threshold
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "fragment"),
+    [
+        ("9" * 5000, "text/csv", 200, "Infinity"),  # past Python's int-string limit
+        ('{"instances": ' + "[" * 40 + "1.5" + "]" * 40 + "}", "application/json", 400, "rank"),
+        (f'{{"instances": [[{LARGE_ROW}, true]]}}', "application/json", 400, "Type: True"),
+        (f'{{"instances": [[{LARGE_ROW}], [0.25]]}}', "application/json", 400, "shape"),
+        ("\n".join([LARGE_ROW.replace(" ", "")] * 3 + ["0.25"]), "text/csv", 400, "shape"),
+        (LARGE_ROW.replace(" ", "") + ",", "text/csv", 400, 'JSON Value: \\"\\" Type: String'),
+    ],
+    ids=["huge-integer-csv", "deep-json", "large-with-boolean", "large-ragged-json",
+         "large-ragged-csv", "large-csv-trailing-comma"],
+)  # fmt: skip
+def test_hostile_bodies_get_a_json_answer_and_the_worker_survives(
+    server: ServeProcess, body: str, content_type: str, status: int, fragment: str
+) -> None:
+    answer = server.post(body, content_type)
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["Content-Type"] == "application/json"
+    assert fragment in answer.text
+    assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}

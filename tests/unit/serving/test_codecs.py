@@ -88,6 +88,7 @@ def test_csv_all_numbers_become_one_array() -> None:
         b"12345678901234567,1",
         b"+12345678901234567,007",
         b"99999999999999999999,1",
+        b"9" * 5000 + b",1",  # past Python's int-string limit
         b"1.5,2\r\n3,4.25",
         b"1e400,1",
         # not plain numbers: each must reach the record-by-record path unchanged
