@@ -30,15 +30,20 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """A gevent worker that stopped on request (SIGTERM, a reload) leaves here, without the
-    interpreter's teardown: there, gevent's patched locks meet finalized greenlets and print
-    "RuntimeError: greenlet is being finalized" tracebacks into every shutdown log. A worker
-    that failed to boot is left alone: gunicorn turns its exit code into the master's."""
-    if worker.alive or "gevent" not in type(worker).__module__:
+    """A gevent worker that stopped cleanly (SIGTERM, a reload, max_requests) leaves here,
+    without the interpreter's teardown: there, gevent's patched locks meet finalized greenlets
+    and print "RuntimeError: greenlet is being finalized" tracebacks into every shutdown log.
+
+    gunicorn calls this hook in a `finally` around the worker's `sys.exit`; any other exit
+    (a boot failure, an abort after a timeout, an error) keeps its own code and teardown."""
+    import sys
+
+    leaving = sys.exc_info()[1]
+    clean = isinstance(leaving, SystemExit) and leaving.code in (0, None)
+    if not clean or "gevent" not in type(worker).__module__:
         return
     import logging
     import os
-    import sys
 
     logging.shutdown()
     sys.stdout.flush()

@@ -55,11 +55,20 @@ def _may_hold_booleans(body: bytes) -> bool:
     return (b"u" in body and b"true" in body) or (b"l" in body and b"false" in body)
 
 
+class FloatRows(list[Any]):
+    """A parsed `instances` list that also holds its numbers as one float64 array: a float
+    input takes the array, any other input the values as parsed (its messages name them)."""
+
+    def __init__(self, rows: list[Any], array: np.ndarray) -> None:
+        super().__init__(rows)
+        self.array = array
+
+
 def _float_instances(doc: dict[str, Any], body: bytes) -> None:
-    """Rectangular rows of numbers in `instances` become one float64 array, which
-    `predict_inputs` takes without a walk over every value: one search of the body shows that
+    """Rectangular rows of numbers in `instances` are converted to one float64 array here,
+    so that a float input needs no walk over every value: one search of the body shows that
     no `true` / `false` hides among them (numpy would make them 1.0 and 0.0 silently, where TF
-    Serving refuses them). Only float rows: integer rows keep their range checks."""
+    Serving refuses them)."""
     rows = doc.get("instances")
     if not isinstance(rows, list) or _may_hold_booleans(body):
         return
@@ -68,7 +77,7 @@ def _float_instances(doc: dict[str, Any], body: bytes) -> None:
     except (ValueError, TypeError, OverflowError):
         return
     if array.dtype.kind == "f":
-        doc["instances"] = array
+        doc["instances"] = FloatRows(rows, array)
 
 
 def _stdlib_parse(body: bytes) -> Any:
@@ -125,7 +134,11 @@ def _array_rows(instances: np.ndarray, signature: SignatureLike) -> dict[str, np
 
 
 def _row_inputs(instances: Any, signature: SignatureLike) -> dict[str, np.ndarray]:
-    if isinstance(instances, np.ndarray):
+    if isinstance(instances, FloatRows):
+        fast = _array_rows(instances.array, signature)  # None unless the input is a float
+        if fast is not None:
+            return fast
+    elif isinstance(instances, np.ndarray):
         fast = _array_rows(instances, signature)
         if fast is not None:
             return fast

@@ -89,6 +89,11 @@ def test_csv_all_numbers_become_one_array() -> None:
         b"+12345678901234567,007",
         b"99999999999999999999,1",
         b"9" * 5000 + b",1",  # past Python's int-string limit
+        b"1,\r2",  # a lone CR ends a record
+        b"1,2,\r3,4",
+        b"87\r,8",
+        b"1.5,-0",  # negative zero keeps its sign
+        b"-0,2.5\n-00,1e1",
         b"1.5,2\r\n3,4.25",
         b"1e400,1",
         # not plain numbers: each must reach the record-by-record path unchanged
@@ -121,6 +126,7 @@ def test_csv_numpy_fast_path_agrees_with_the_record_path(
         assert isinstance(fast, np.ndarray)
         assert (fast.dtype, fast.shape) == (slow.dtype, slow.shape)
         np.testing.assert_array_equal(fast, slow)
+        np.testing.assert_array_equal(np.signbit(fast), np.signbit(slow))  # -0.0 is not 0.0
     else:
         assert fast == slow
 

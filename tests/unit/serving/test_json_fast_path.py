@@ -21,6 +21,7 @@ from sagemaker_tensorflow_runtime.serving.tensors.dtypes import (
     TensorSpec,
 )
 from sagemaker_tensorflow_runtime.serving.tensors.predict_json import (
+    FloatRows,
     parse_document,
     predict_inputs,
 )
@@ -96,7 +97,7 @@ def _big_body(last: str) -> bytes:
 def test_large_float_documents_are_converted_in_bulk_with_the_same_values() -> None:
     body = _big_body("3")
     doc = parse_document(body)
-    assert isinstance(doc["instances"], np.ndarray)
+    assert isinstance(doc["instances"], FloatRows)
     inputs, row_format = predict_inputs(doc, _Signature(FLOAT))
     assert row_format and inputs["x"].dtype == np.float32 and inputs["x"].shape == (1, 20_001)
     checked = checked_rows_to_array(orjson.loads(body)["instances"], FLOAT, None)
@@ -117,3 +118,24 @@ def test_large_documents_keep_tf_servings_messages(
     doc = parse_document(_big_body(last))
     with pytest.raises(ServingError, match=message):
         predict_inputs(doc, _Signature(spec))
+
+
+@pytest.mark.parametrize(
+    ("rows", "spec"),
+    [
+        ("[[1, 2], [3.5, 4]]", INT32),  # integers stay integers in the message
+        ("[[1, 2.5]]", STRING),
+        ("[[1, 2.5]]", BOOL),
+        ("[[1152921504606846977, 0.5]]", INT64),
+        ("[[1.5], [2.5, 3.5]]", FLOAT),
+    ],
+)
+def test_large_bodies_fail_with_the_messages_of_small_ones(rows: str, spec: TensorSpec) -> None:
+    small = f'{{"instances": {rows}}}'.encode()
+    large = small + b" " * 70_000  # past the bulk threshold, same document
+    messages = []
+    for body in (small, large):
+        with pytest.raises(ServingError) as caught:
+            predict_inputs(parse_document(body), _Signature(spec))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
