@@ -95,10 +95,11 @@ def _flatten(value: Any, shape: tuple[int, ...], info: TensorInfo, out: list[Any
         _flatten(item, shape[1:], info, out)
 
 
-def numeric_fast_path(value: Any, info: TensorInfo) -> np.ndarray | None:
+def numeric_fast_path(value: Any, info: TensorInfo, booleans: bool = True) -> np.ndarray | None:
     """Rectangular all-number JSON for a numeric input, converted in C; None when any value
     needs the checks below (bools, strings, objects, ragged or too-deep lists, big ints), so
-    that every error keeps TF Serving's exact message."""
+    that every error keeps TF Serving's exact message. `booleans=False`: the caller knows
+    that no value is a boolean, and the walk that looks for them is skipped."""
     wanted = np.dtype(info.numpy_dtype).kind
     if wanted not in "fiu" or not isinstance(value, list):
         return None
@@ -110,7 +111,7 @@ def numeric_fast_path(value: Any, info: TensorInfo) -> np.ndarray | None:
     if array.dtype.kind not in allowed or array.size == 0:
         return None
     # numpy silently turns True into 1 next to numbers; TF Serving rejects booleans.
-    if bool in _leaf_types(value, array.ndim):
+    if booleans and bool in _leaf_types(value, array.ndim):
         return None
     if wanted in "iu":
         limits = np.iinfo(info.numpy_dtype)
@@ -144,9 +145,11 @@ def to_array(value: Any, info: TensorInfo) -> np.ndarray:
     return np.array(flat, dtype=info.numpy_dtype).reshape(shape)
 
 
-def rows_to_array(rows: list[Any], info: TensorInfo, key: str | None = None) -> np.ndarray:
+def rows_to_array(
+    rows: list[Any], info: TensorInfo, key: str | None = None, booleans: bool = True
+) -> np.ndarray:
     """Rows of one input (`instances`) stacked on a new first dimension."""
-    fast = numeric_fast_path(rows, info)
+    fast = numeric_fast_path(rows, info, booleans)
     return fast if fast is not None else checked_rows_to_array(rows, info, key)
 
 

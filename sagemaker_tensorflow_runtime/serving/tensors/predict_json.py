@@ -29,7 +29,7 @@ class SignatureLike(Protocol):
     def inputs(self) -> Mapping[str, TensorSpec]: ...
 
 
-BULK_BODY = 64 * 1024  # request bodies this large have their float rows converted in bulk
+BULK_BODY = 64 * 1024  # bodies this large are searched once for booleans (see BooleanFreeRows)
 BULK_FLOATS = 256  # below this the bulk formatter's fixed cost (~0.1 ms) outweighs its gain
 _CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -45,8 +45,9 @@ def parse_document(body: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         text = json.dumps(doc, separators=(",", ":"))[:200]
         raise invalid(f"JSON Value: {text} Is not object")
-    if len(body) >= BULK_BODY:
-        _float_instances(doc, body)
+    rows = doc.get("instances")
+    if len(body) >= BULK_BODY and isinstance(rows, list) and not _may_hold_booleans(body):
+        doc["instances"] = BooleanFreeRows(rows)
     return doc
 
 
@@ -55,29 +56,9 @@ def _may_hold_booleans(body: bytes) -> bool:
     return (b"u" in body and b"true" in body) or (b"l" in body and b"false" in body)
 
 
-class FloatRows(list[Any]):
-    """A parsed `instances` list that also holds its numbers as one float64 array: a float
-    input takes the array, any other input the values as parsed (its messages name them)."""
-
-    def __init__(self, rows: list[Any], array: np.ndarray) -> None:
-        super().__init__(rows)
-        self.array = array
-
-
-def _float_instances(doc: dict[str, Any], body: bytes) -> None:
-    """Rectangular rows of numbers in `instances` are converted to one float64 array here,
-    so that a float input needs no walk over every value: one search of the body shows that
-    no `true` / `false` hides among them (numpy would make them 1.0 and 0.0 silently, where TF
-    Serving refuses them)."""
-    rows = doc.get("instances")
-    if not isinstance(rows, list) or _may_hold_booleans(body):
-        return
-    try:
-        array = np.array(rows)
-    except (ValueError, TypeError, OverflowError):
-        return
-    if array.dtype.kind == "f":
-        doc["instances"] = FloatRows(rows, array)
+class BooleanFreeRows(list[Any]):
+    """`instances` parsed from a body in which no `true` or `false` appears anywhere: their
+    numbers go to numpy without the walk over every value that looks for booleans."""
 
 
 def _stdlib_parse(body: bytes) -> Any:
@@ -134,11 +115,7 @@ def _array_rows(instances: np.ndarray, signature: SignatureLike) -> dict[str, np
 
 
 def _row_inputs(instances: Any, signature: SignatureLike) -> dict[str, np.ndarray]:
-    if isinstance(instances, FloatRows):
-        fast = _array_rows(instances.array, signature)  # None unless the input is a float
-        if fast is not None:
-            return fast
-    elif isinstance(instances, np.ndarray):
+    if isinstance(instances, np.ndarray):
         fast = _array_rows(instances, signature)
         if fast is not None:
             return fast
@@ -178,7 +155,8 @@ def _row_inputs(instances: Any, signature: SignatureLike) -> dict[str, np.ndarra
             f"{len(signature.inputs)} inputs"
         )
     ((key, info),) = signature.inputs.items()
-    return {key: rows_to_array(instances, info)}
+    booleans = not isinstance(instances, BooleanFreeRows)
+    return {key: rows_to_array(instances, info, booleans=booleans)}
 
 
 def _columnar_inputs(inputs: Any, signature: SignatureLike) -> dict[str, np.ndarray]:

@@ -21,7 +21,7 @@ from sagemaker_tensorflow_runtime.serving.tensors.dtypes import (
     TensorSpec,
 )
 from sagemaker_tensorflow_runtime.serving.tensors.predict_json import (
-    FloatRows,
+    BooleanFreeRows,
     parse_document,
     predict_inputs,
 )
@@ -97,7 +97,7 @@ def _big_body(last: str) -> bytes:
 def test_large_float_documents_are_converted_in_bulk_with_the_same_values() -> None:
     body = _big_body("3")
     doc = parse_document(body)
-    assert isinstance(doc["instances"], FloatRows)
+    assert isinstance(doc["instances"], BooleanFreeRows)
     inputs, row_format = predict_inputs(doc, _Signature(FLOAT))
     assert row_format and inputs["x"].dtype == np.float32 and inputs["x"].shape == (1, 20_001)
     checked = checked_rows_to_array(orjson.loads(body)["instances"], FLOAT, None)
