@@ -212,3 +212,16 @@ def test_custom_attribute_errors_and_paths() -> None:
     request = ModelRequest("half_plus_three", 123, "predict")
     assert request.path() == "/v1/models/half_plus_three/versions/123:predict"
     assert request.path(action=False) == "/v1/models/half_plus_three/versions/123"
+
+
+@pytest.mark.parametrize("shape", [(10**11,), (2**40, 2**40), (3, 4)])
+def test_npy_header_declaring_more_than_the_body_holds_is_a_400(shape: tuple[int, ...]) -> None:
+    from numpy.lib import format as npy_format
+
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(
+        buffer, {"descr": "<f4", "fortran_order": False, "shape": shape}
+    )
+    buffer.write(b"\0" * 16)  # 4 values
+    with pytest.raises(BadRequest, match=r"declares an array of shape .* but holds 16 bytes"):
+        codecs.decode("application/x-npy", buffer.getvalue())
