@@ -41,7 +41,10 @@ LEGACY_STATUS_ERRORS = (UnsupportedMediaType, NotAcceptable, PreconditionFailed)
 
 
 def json_error(message: str, status: int) -> Response:
-    return Response(orjson.dumps({"error": message}), status=status, mimetype="application/json")
+    # A message may quote the request's own text, lone surrogates included: orjson refuses
+    # those, so they are escaped rather than turning the answer into a 500 HTML page.
+    safe = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return Response(orjson.dumps({"error": safe}), status=status, mimetype="application/json")
 
 
 class Endpoint:
@@ -76,8 +79,8 @@ class Endpoint:
                 if status != 200 or b'"AVAILABLE"' not in body:
                     logger.warning("failed ping%s", body.decode("utf-8", "replace"))
                     return json_error(f"model {model.name} is not available", 503)
-        except ServeError as exc:
-            return json_error(exc.message, 503)
+        except ServeError as exc:  # a malformed header keeps its 4xx; the rest is unavailable
+            return json_error(exc.message, exc.status if exc.status < 500 else 503)
         return Response(b"", status=200)
 
     def invocations(self) -> Response:
@@ -89,8 +92,12 @@ class Endpoint:
             self.guard.leave(key)
 
     def _invoke(self) -> Response:
+        try:
+            body = request.get_data(cache=False)
+        except Exception as exc:  # gunicorn's NoMoreData, InvalidChunkSize...: a broken body
+            return json_error(f"Cannot read the request body: {type(exc).__name__}: {exc}", 400)
         invocation = Invocation(
-            body=request.get_data(cache=False),
+            body=body,
             content_type=request.headers.get("ContentType") or request.headers.get("Content-Type")
             if isinstance(self.pipeline, LegacyPipeline)
             else request.headers.get("Content-Type"),

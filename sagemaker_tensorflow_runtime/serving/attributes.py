@@ -2,11 +2,14 @@
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from sagemaker_tensorflow_runtime.serving.errors import BadRequest
 
 ATTRIBUTE = re.compile(r"tfs-[a-z\-]+=[^,]+")
 METHODS = ("predict", "classify", "regress")
+VERSION = re.compile(r"0*[0-9]{1,19}")
+MAX_VERSION = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,7 @@ class ModelRequest:
 
     def path(self, action: bool = True) -> str:
         """`/v1/models/<name>[/versions/<v>][:<method>]` on a backend's REST API."""
-        path = f"/v1/models/{self.name}"
+        path = f"/v1/models/{quote(self.name, safe='')}"
         if self.version is not None:
             path += f"/versions/{self.version}"
         return path + (f":{self.method}" if action else "")
@@ -34,9 +37,13 @@ def parse_custom_attributes(header: str | None, default_model: str) -> ModelRequ
     version_text = values.get("tfs-model-version")
     version = None
     if version_text is not None:
-        if not version_text.isdigit():
-            raise BadRequest(f"tfs-model-version must be an integer, got {version_text!r}")
-        version = int(version_text)
+        # ASCII digits within int64, as TF Serving's versions (str.isdigit takes "²" too)
+        version = int(version_text) if VERSION.fullmatch(version_text) else -1
+        if not 0 <= version <= MAX_VERSION:
+            raise BadRequest(
+                f"tfs-model-version must be an integer from 0 to {MAX_VERSION}, "
+                f"got {version_text[:40]!r}"
+            )
     method = values.get("tfs-method", "predict")
     if method not in METHODS:
         raise BadRequest(f"tfs-method must be one of {', '.join(METHODS)}, got {method!r}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 
 from sagemaker_tensorflow_runtime.serving import protos
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
@@ -72,17 +73,19 @@ def default_input_fn(data: bytes, content_type: str) -> Any:
         try:
             json_format.Parse(data, tensor)
             return tensor
-        except json_format.ParseError:
+        except (json_format.ParseError, ValueError, RecursionError):
             try:
                 return json.loads(data)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
                 raise BadRequest(f"Cannot parse the JSON body: {exc}") from None
     if content_type == CSV:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
         try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
             rows = [[float(v) for v in line.split(",")] for line in text.splitlines() if line]
         except ValueError as exc:
             raise BadRequest(f"CSV values must be numbers: {exc}") from None
+        if len({len(row) for row in rows}) > 1:
+            raise BadRequest("CSV rows must all have the same number of values")
         return np.array(rows, dtype=np.float32)
     if content_type == OCTET:
         return RawRequest(data)
@@ -139,12 +142,23 @@ class LegacyPipeline:
         if method not in GRPC_METHOD:
             raise ServeError(NOT_SUPPORTED, 500)
         rpc, request_type, response_type = GRPC_METHOD[method]
-        if isinstance(data, RawRequest):
-            request = protos.message(f"tensorflow.serving.{request_type}").FromString(bytes(data))
-        elif method == PREDICT:
-            request = self._predict_request(data, signature)
-        else:
-            request = self._examples_request(request_type, data)
+        try:
+            if isinstance(data, RawRequest):
+                message = protos.message(f"tensorflow.serving.{request_type}")
+                request = message.FromString(bytes(data))
+            elif method == PREDICT:
+                request = self._predict_request(data, signature)
+            else:
+                request = self._examples_request(request_type, data)
+        except DecodeError as exc:
+            raise BadRequest(
+                f"The application/octet-stream body is not a serialized {request_type} (the "
+                f"model's signature is {method}): {exc}"
+            ) from None
+        except (TypeError, ValueError, RecursionError) as exc:  # input_fn's data
+            raise PreconditionFailed(
+                f"Cannot build a {request_type} from the input data: {exc}"
+            ) from None
         if not request.model_spec.name:
             request.model_spec.name = self.model
             request.model_spec.signature_name = "serving_default"

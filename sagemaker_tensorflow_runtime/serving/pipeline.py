@@ -8,6 +8,7 @@ TF-Serving-identical JSON, rendered in the negotiated type.
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 
 from sagemaker_tensorflow_runtime.serving import codecs
@@ -15,7 +16,7 @@ from sagemaker_tensorflow_runtime.serving.accept import media_type, negotiate
 from sagemaker_tensorflow_runtime.serving.attributes import ModelRequest, parse_custom_attributes
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool, Instance
 from sagemaker_tensorflow_runtime.serving.codecs.responses import encode
-from sagemaker_tensorflow_runtime.serving.errors import BackendError, NotAcceptable
+from sagemaker_tensorflow_runtime.serving.errors import BackendError, BadRequest, NotAcceptable
 from sagemaker_tensorflow_runtime.serving.tensors.predict_json import (
     predict_inputs,
     predict_response,
@@ -77,12 +78,21 @@ class DefaultPipeline:
         return predict_response(ordered, row_format)
 
     def _rest(self, instance: Instance, model: ModelRequest, document: dict[str, Any]) -> str:
-        payload = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:  # arrays orjson cannot take natively (Fortran order, float128...) become lists
+            payload = orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY, default=_listed)
+        except orjson.JSONEncodeError as exc:  # an integer past 64 bits, bytes, ...
+            raise BadRequest(f"The request cannot be sent to the backend as JSON: {exc}") from None
         status, body = self.pool.rest(instance, "POST", model.path(), payload)
         text = body.decode("utf-8", errors="replace")
         if status != 200:
             raise BackendError(backend_message(body), status)
         return text
+
+
+def _listed(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def backend_message(body: bytes) -> str:

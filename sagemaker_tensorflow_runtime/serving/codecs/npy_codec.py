@@ -9,6 +9,7 @@ from numpy.lib import format as npy_format
 
 from sagemaker_tensorflow_runtime.serving.errors import BadRequest
 
+ACCEPTED_KINDS = "biufU"
 _HEADER_READERS = {
     (1, 0): npy_format.read_array_header_1_0,
     (2, 0): npy_format.read_array_header_2_0,
@@ -27,19 +28,33 @@ def decode(body: bytes) -> dict[str, Any]:
 
 
 def _check_declared_size(body: bytes) -> None:
-    """A header may declare any shape: numpy would allocate it before finding the data short
-    (a MemoryError for 373 GiB), so a body that holds less than it declares is refused first.
-    Anything this cannot read is left to `np.load`, which names the problem."""
+    """The header is read and judged before numpy allocates what it declares: a header may
+    declare any shape (a MemoryError for 373 GiB), or a zero-byte type whose 10**12 items
+    take no data but hang the worker when listed. Numbers, booleans and unicode strings are
+    what a model's inputs take; a body must hold the bytes its header declares."""
     stream = io.BytesIO(body)
     try:
-        reader = _HEADER_READERS.get(npy_format.read_magic(stream))
-        if reader is None:
-            return
-        shape, _, dtype = reader(stream)
+        version = npy_format.read_magic(stream)
     except ValueError:
-        return
-    if dtype.hasobject:
-        return  # np.load refuses object arrays (no pickles)
+        raise BadRequest(
+            "The application/x-npy body is not an .npy file (it must start with \\x93NUMPY; "
+            "write it with numpy.save)"
+        ) from None
+    reader = _HEADER_READERS.get(version)
+    if reader is None:
+        raise BadRequest(
+            f"The application/x-npy body is .npy format version {version[0]}.{version[1]}; "
+            "use 1.0 or 2.0 (numpy.save's default for plain arrays)"
+        )
+    try:
+        shape, _, dtype = reader(stream)
+    except ValueError as exc:
+        raise BadRequest(f"Cannot read the application/x-npy header: {exc}") from None
+    if dtype.kind not in ACCEPTED_KINDS or dtype.itemsize == 0 or dtype.fields is not None:
+        raise BadRequest(
+            f"The application/x-npy body holds dtype {dtype}; send numbers, booleans or "
+            "unicode strings (numpy kinds b, i, u, f, U)"
+        )
     declared = math.prod(shape) * dtype.itemsize
     held = len(body) - stream.tell()
     if declared > held:

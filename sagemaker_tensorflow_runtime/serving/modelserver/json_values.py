@@ -70,6 +70,15 @@ def _scalar(value: Any, info: TensorInfo) -> Any:
     raise _type_error(value, info)
 
 
+def _numbers(flat: list[Any], info: TensorInfo) -> np.ndarray:
+    """Checked values as an array of the input's type; a number beyond it (an integer past
+    float64's range, which Python's ints allow) is the client's error, not a 500."""
+    try:
+        return np.array(flat, dtype=info.numpy_dtype)
+    except OverflowError:
+        raise invalid(f"A value is out of range for type {info.dtype_name}") from None
+
+
 def _shape(value: Any, outer_rank: int = 0) -> tuple[int, ...]:
     shape = []
     while isinstance(value, list):
@@ -142,7 +151,7 @@ def to_array(value: Any, info: TensorInfo) -> np.ndarray:
         array = np.empty(len(flat), dtype=object)
         array[:] = flat
         return array.reshape(shape)
-    return np.array(flat, dtype=info.numpy_dtype).reshape(shape)
+    return _numbers(flat, info).reshape(shape)
 
 
 def rows_to_array(
@@ -179,7 +188,7 @@ def checked_rows_to_array(rows: list[Any], info: TensorInfo, key: str | None) ->
         array = np.empty(len(flat), dtype=object)
         array[:] = flat
         return array.reshape(full_shape)
-    return np.array(flat, dtype=info.numpy_dtype).reshape(full_shape)
+    return _numbers(flat, info).reshape(full_shape)
 
 
 def python_value(value: Any) -> Any:

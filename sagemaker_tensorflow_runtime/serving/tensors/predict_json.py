@@ -73,6 +73,8 @@ def _stdlib_parse(body: bytes) -> Any:
         ) from None
     except RecursionError:
         raise invalid("JSON Parse error: The document is nested too deeply. at offset: 0") from None
+    except ValueError:  # an integer past Python's 4,300-digit conversion limit
+        raise invalid("JSON Parse error: Number too big to be stored in double.") from None
 
 
 def signature_name(doc: dict[str, Any]) -> str | None:

@@ -373,3 +373,51 @@ def test_hostile_bodies_get_a_json_answer_and_the_worker_survives(
     assert answer.headers["Content-Type"] == "application/json"
     assert fragment in answer.text
     assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "attributes", "status", "fragment"),
+    [
+        ('{"instances": ["\\ud800"]}', "application/json", None, 400, "ud800"),
+        ("1.0", "application/json", "tfs-model-version=\u00b2", 400, "tfs-model-version"),
+        ("99999999999999999999", "text/csv", "tfs-method=regress", 400, "64-bit"),
+        ("1.0", "application/json", "tfs-model-name=a b", 404, "Latest(a b)"),
+    ],
+    ids=["lone-surrogate", "non-ascii-version", "regress-int-past-64-bits", "name-with-space"],
+)
+def test_more_hostile_requests_get_json_4xx(
+    server: ServeProcess,
+    body: str,
+    content_type: str,
+    attributes: str | None,
+    status: int,
+    fragment: str,
+) -> None:
+    answer = server.post(body.encode("utf-8", "surrogatepass"), content_type, attributes=attributes)
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["Content-Type"] == "application/json"
+    assert fragment in answer.text
+    ping = server.http.get(f"{server.url}/ping", headers={ATTRIBUTES: attributes}, timeout=10)
+    assert ping.status_code in (200, 400, 503)
+    assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}
+
+
+def test_a_broken_chunked_body_is_a_json_400(server: ServeProcess) -> None:
+    import socket
+
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\nzz\r\n[1.0]\r\n0\r\n\r\n"
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"application/json" in head and b"Cannot read the request body" in body
+    assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}

@@ -134,3 +134,20 @@ def test_transform_fn_with_input_fn_fails_startup(tmp_path: Path, hpt_source: Pa
     assert "transform_fn cannot be declared together with an input or output function." in (
         server.log()
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "fragment"),
+    [
+        (b"\xff\x00 not a protobuf", "application/octet-stream", "not a serialized PredictRequest"),
+        (b"1,2\n3", "text/csv", "same number of values"),
+        (b'{"a": "\xff"}', "application/json", "Cannot parse the JSON body"),
+    ],
+    ids=["random-bytes", "ragged-csv", "invalid-utf8-json"],
+)
+def test_malformed_bodies_are_json_400s(
+    output_fn_server: ServeProcess, body: bytes, content_type: str, fragment: str
+) -> None:
+    answer = output_fn_server.post(body, content_type)
+    assert answer.status_code == 400, answer.text
+    assert fragment in answer.json()["error"]

@@ -225,3 +225,74 @@ def test_npy_header_declaring_more_than_the_body_holds_is_a_400(shape: tuple[int
     buffer.write(b"\0" * 16)  # 4 values
     with pytest.raises(BadRequest, match=r"declares an array of shape .* but holds 16 bytes"):
         codecs.decode("application/x-npy", buffer.getvalue())
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _npy_header(descr: str, shape: tuple[int, ...]) -> bytes:
+    from numpy.lib import format as npy_format
+
+    buffer = io.BytesIO()
+    npy_format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_npy_header("|S0", (10**6, 10**6)), "dtype |S0"),  # 10**12 zero-byte items
+        (_npy(np.ones(3, np.complex64)), "dtype complex64"),
+        (_npy(np.array(["2020-01-01"], "M8[D]")), "dtype datetime64"),
+        (_npy(np.zeros(2, [("a", "f4")])), "dtype \\[\\('a'"),
+        (_npy(np.array([b"a"])), "dtype \\|S1"),
+        (b"PK\x03\x04 an npz or any zip", "not an .npy file"),
+        (b"\x93NUMPY\x03\x00\x10\x00\x00\x00{}              ", "format version 3.0"),
+    ],
+    ids=["zero-byte-items", "complex", "datetime", "structured", "bytes", "zip", "version-3"],
+)
+def test_npy_bodies_numpy_would_choke_on_are_400s(body: bytes, message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        codecs.decode("application/x-npy", body)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.asfortranarray(np.ones((2, 3), np.float32)),
+        np.array(["a", "bc"]),
+        np.array([True, False]),
+        np.arange(6, dtype=np.uint8).reshape(3, 2),
+    ],
+)
+def test_npy_bodies_of_numbers_booleans_and_unicode_are_read(array: np.ndarray) -> None:
+    np.testing.assert_array_equal(
+        codecs.decode("application/x-npy", _npy(array))["instances"], array
+    )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "tfs-model-version=\u00b2",  # str.isdigit() says yes; int() says no
+        "tfs-model-version=9223372036854775808",
+        "tfs-model-version=" + "9" * 5000,
+        "tfs-model-version=-1",
+    ],
+)
+def test_model_versions_outside_int64_or_not_ascii_digits_are_400s(header: str) -> None:
+    with pytest.raises(BadRequest, match="tfs-model-version must be an integer from 0 to"):
+        parse_custom_attributes(header, "m")
+
+
+def test_model_names_are_escaped_in_backend_paths() -> None:
+    request = parse_custom_attributes("tfs-model-name=a b:predict?", "m")
+    assert request.path() == "/v1/models/a%20b%3Apredict%3F:predict"
+    assert parse_custom_attributes("tfs-model-name=half_plus_three-v1.2", "m").path() == (
+        "/v1/models/half_plus_three-v1.2:predict"
+    )

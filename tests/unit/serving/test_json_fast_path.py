@@ -139,3 +139,10 @@ def test_large_bodies_fail_with_the_messages_of_small_ones(rows: str, spec: Tens
             predict_inputs(parse_document(body), _Signature(spec))
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+def test_numbers_past_pythons_digit_limit_or_float_range_are_tf_serving_errors() -> None:
+    with pytest.raises(ServingError, match="Number too big to be stored in double"):
+        parse_document(b'{"instances": [' + b"9" * 5000 + b"]}")
+    with pytest.raises(ServingError, match="out of range for type float"):
+        rows_to_array([1, int("9" * 400)], FLOAT)
