@@ -5,8 +5,10 @@ Routes only do HTTP; the work happens in the pipelines. Every error is JSON `{"e
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from flask import Flask, Response, request
@@ -18,6 +20,8 @@ from sagemaker_tensorflow_runtime.serving.errors import (
     PreconditionFailed,
     ServeError,
     UnsupportedMediaType,
+    is_error_status,
+    safe_text,
     status_of,
 )
 from sagemaker_tensorflow_runtime.serving.front_config import FrontConfig
@@ -40,10 +44,13 @@ JSON_TYPE = "application/json"
 LEGACY_STATUS_ERRORS = (UnsupportedMediaType, NotAcceptable, PreconditionFailed)
 
 
-def json_error(message: str, status: int) -> Response:
+HEADER_VALUE = re.compile(r"[ -~]+")  # printable ASCII: no CR/LF, nothing latin-1 cannot send
+
+
+def json_error(message: object, status: int) -> Response:
     # A message may quote the request's own text, lone surrogates included: orjson refuses
     # those, so they are escaped rather than turning the answer into a 500 HTML page.
-    safe = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    safe = safe_text(message).encode("utf-8", "backslashreplace").decode("utf-8")
     return Response(orjson.dumps({"error": safe}), status=status, mimetype="application/json")
 
 
@@ -110,33 +117,43 @@ class Endpoint:
             if isinstance(self.pipeline, LegacyPipeline):  # the legacy body: a JSON string
                 return Response(legacy_error_body(exc.message), exc.status, mimetype=JSON_TYPE)
             return error_response(exc)
-        except Exception as exc:  # every failure becomes a JSON answer, never a dead worker
-            return error_response(exc)
-        return Response(answer.body, status=answer.status, content_type=answer.content_type)
+        except (Exception, KeyboardInterrupt, SystemExit) as exc:  # a JSON answer, never a
+            return error_response(exc)  # dead worker (user code may raise SystemExit too)
+        content_type = answer.content_type
+        if not (isinstance(content_type, str) and HEADER_VALUE.fullmatch(content_type)):
+            return json_error(
+                f"The handler answered with content type {safe_text(content_type)[:200]!r}, "
+                "which is not a valid header value (printable ASCII)",
+                500,
+            )
+        return Response(answer.body, status=answer.status, content_type=content_type)
 
     def tfs(self, path: str) -> Response:
         """Local-use passthrough to a backend's REST API."""
         instance = self.pool.pick()
-        body = request.get_data() if request.method == "POST" else None
         try:
-            status, payload = self.pool.rest(instance, request.method, "/" + path, body)
+            body = request.get_data() if request.method == "POST" else None
+        except Exception as exc:  # gunicorn's NoMoreData, InvalidChunkSize...: a broken body
+            return json_error(f"Cannot read the request body: {type(exc).__name__}: {exc}", 400)
+        try:
+            target = "/" + quote(path, safe="/:")
+            status, payload = self.pool.rest(instance, request.method, target, body)
         except ServeError as exc:
             return json_error(exc.message, exc.status)
         return Response(payload, status=status, mimetype="application/json")
 
 
-def error_response(exc: Exception) -> Response:
+def error_response(exc: BaseException) -> Response:
     if isinstance(exc, ServeError):
         return json_error(exc.message, exc.status)
     http_status = getattr(exc, "http_status", None)
-    if isinstance(http_status, int):  # TF Serving's typing rules, checked in the front
-        return json_error(getattr(exc, "message", str(exc)), http_status)
+    if isinstance(http_status, int) and is_error_status(http_status):  # TF Serving's rules
+        return json_error(getattr(exc, "message", None) or safe_text(exc), http_status)
     status = status_of(exc)
     if status is not None:
-        message = getattr(exc, "message", None) or str(exc)
-        return json_error(str(message), status)
+        return json_error(getattr(exc, "message", None) or safe_text(exc), status)
     logger.exception("Handler failed")
-    return json_error(str(exc) or type(exc).__name__, 500)
+    return json_error(safe_text(exc) or type(exc).__name__, 500)
 
 
 def create_app(config: FrontConfig | None = None) -> Flask:

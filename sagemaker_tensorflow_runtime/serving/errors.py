@@ -23,7 +23,12 @@ class InferenceError(ServeError):
     """Raise from inference.py to answer `status_code` with `message`."""
 
     def __init__(self, status_code: int, message: str = "") -> None:
-        super().__init__(message or HTTPStatus(status_code).phrase, status_code)
+        if not is_error_status(status_code):
+            raise ValueError(
+                f"InferenceError needs an HTTP error status from 400 to 599, got {status_code!r}"
+            )
+        text = message if isinstance(message, str) else safe_text(message)
+        super().__init__(text or HTTPStatus(status_code).phrase, status_code)
         self.status_code = status_code
 
 
@@ -70,4 +75,21 @@ class BackendUnavailable(ServeError):
 def status_of(exc: BaseException) -> int | None:
     """The HTTP status a user exception asks for, if it carries one."""
     status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) and 400 <= status <= 599 else None
+    return status if is_error_status(status) else None
+
+
+def is_error_status(status: object) -> bool:
+    return isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599
+
+
+def safe_text(value: object) -> str:
+    """Text for an error message from whatever user code put there (bytes, a dict, an object
+    whose __str__ fails): an error answer must never fail in turn."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    try:
+        return str(value)
+    except Exception:
+        return type(value).__name__

@@ -421,3 +421,9 @@ def test_a_broken_chunked_body_is_a_json_400(server: ServeProcess) -> None:
     assert head.startswith(b"HTTP/1.1 400"), answer[:300]
     assert b"application/json" in head and b"Cannot read the request body" in body
     assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}
+
+
+def test_tfs_passthrough_with_a_non_utf8_path_is_answered_in_json(server: ServeProcess) -> None:
+    answer = server.http.get(f"{server.url}/tfs/v1/models/%ff", timeout=10)
+    assert answer.status_code == 404, answer.text
+    assert answer.headers["Content-Type"] == "application/json"

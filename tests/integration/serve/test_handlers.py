@@ -113,7 +113,24 @@ RICH_HANDLER = """
             raise RuntimeError("the handler fell over")
         if action == "grpc":
             return json.dumps(large_grpc_predict(context, 1_500_000)), "application/json"
+        if action == "newline-content-type":
+            return b"x", "text/plain\\r\\nX-Evil: 1"
+        if action == "unicode-content-type":
+            return b"x", "text/\u4e2d"
+        if action == "dict-message":
+            raise InferenceError(400, {"x": 1})
+        if action == "bad-status":
+            raise InferenceError(999, "m")
+        if action == "system-exit":
+            raise SystemExit(3)
+        if action == "unprintable":
+            raise Unprintable()
         raise InferenceError(400, "unknown action " + action)
+
+
+    class Unprintable(Exception):
+        def __str__(self):
+            raise ValueError("no text")
 """
 
 FORWARDING_HANDLER = """
@@ -412,3 +429,27 @@ def test_only_input_handler_fails_startup(tree: ServeTree, hpt_source: Path) -> 
     assert code != 0
     assert "Handlers are not implemented correctly in user script." in server.log()
     server.assert_no_children_left()
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "fragment"),
+    [
+        ("newline-content-type", 500, "not a valid header value"),
+        ("unicode-content-type", 500, "not a valid header value"),
+        ("dict-message", 400, "{'x': 1}"),
+        ("bad-status", 500, "HTTP error status from 400 to 599, got 999"),
+        ("system-exit", 500, "3"),
+        ("unprintable", 500, "Unprintable"),
+    ],
+)
+def test_odd_handler_answers_and_errors_still_get_a_json_answer(
+    rich_server: ServeProcess, action: str, status: int, fragment: str
+) -> None:
+    answer = act(rich_server, action)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"] == "application/json"
+    assert fragment in answer.json()["error"]
+    assert "X-Evil" not in answer.headers
+    follow_up = act(rich_server, "predict", '{"instances": [1.0, 2.0, 5.0]}')
+    assert follow_up.json() == {"predictions": [3.5, 4.0, 5.5]}
+    assert rich_server.log().count("Booting worker") == 1  # the one worker never replaced
