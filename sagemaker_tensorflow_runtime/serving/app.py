@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 from sagemaker_tensorflow_runtime.serving import connections
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
 from sagemaker_tensorflow_runtime.serving.errors import (
+    BadRequest,
     NotAcceptable,
     PreconditionFailed,
     ServeError,
@@ -100,18 +101,15 @@ class Endpoint:
 
     def _invoke(self) -> Response:
         try:
-            body = request.get_data(cache=False)
-        except Exception as exc:  # gunicorn's NoMoreData, InvalidChunkSize...: a broken body
-            return json_error(f"Cannot read the request body: {type(exc).__name__}: {exc}", 400)
-        invocation = Invocation(
-            body=body,
-            content_type=request.headers.get("ContentType") or request.headers.get("Content-Type")
-            if isinstance(self.pipeline, LegacyPipeline)
-            else request.headers.get("Content-Type"),
-            accept=request.headers.get("Accept"),
-            custom_attributes=request.headers.get(CUSTOM_ATTRIBUTES),
-        )
-        try:
+            invocation = Invocation(
+                body=request_body(),
+                content_type=request.headers.get("ContentType")
+                or request.headers.get("Content-Type")
+                if isinstance(self.pipeline, LegacyPipeline)
+                else request.headers.get("Content-Type"),
+                accept=request.headers.get("Accept"),
+                custom_attributes=request.headers.get(CUSTOM_ATTRIBUTES),
+            )
             answer: Answer = self.pipeline.invoke(invocation)
         except LEGACY_STATUS_ERRORS as exc:
             if isinstance(self.pipeline, LegacyPipeline):  # the legacy body: a JSON string
@@ -132,10 +130,7 @@ class Endpoint:
         """Local-use passthrough to a backend's REST API."""
         instance = self.pool.pick()
         try:
-            body = request.get_data() if request.method == "POST" else None
-        except Exception as exc:  # gunicorn's NoMoreData, InvalidChunkSize...: a broken body
-            return json_error(f"Cannot read the request body: {type(exc).__name__}: {exc}", 400)
-        try:
+            body = request_body() if request.method == "POST" else None
             target = "/" + quote(path, safe="/:")
             status, payload = self.pool.rest(instance, request.method, target, body)
         except ServeError as exc:
@@ -143,11 +138,20 @@ class Endpoint:
         return Response(payload, status=status, mimetype="application/json")
 
 
+def request_body() -> bytes:
+    """The request's body; one that cannot be read (gunicorn's NoMoreData, InvalidChunkSize:
+    a broken chunked encoding, a client gone mid-body) is the client's error."""
+    try:
+        return request.get_data(cache=False)
+    except Exception as exc:
+        raise BadRequest(f"Cannot read the request body: {type(exc).__name__}: {exc}") from None
+
+
 def error_response(exc: BaseException) -> Response:
     if isinstance(exc, ServeError):
         return json_error(exc.message, exc.status)
     http_status = getattr(exc, "http_status", None)
-    if isinstance(http_status, int) and is_error_status(http_status):  # TF Serving's rules
+    if is_error_status(http_status):  # TF Serving's typing rules, checked in the front
         return json_error(getattr(exc, "message", None) or safe_text(exc), http_status)
     status = status_of(exc)
     if status is not None:

@@ -5,6 +5,7 @@ User handlers may raise `InferenceError(status_code, message)` (or any exception
 """
 
 from http import HTTPStatus
+from typing import TypeGuard
 
 
 class ServeError(Exception):
@@ -27,8 +28,7 @@ class InferenceError(ServeError):
             raise ValueError(
                 f"InferenceError needs an HTTP error status from 400 to 599, got {status_code!r}"
             )
-        text = message if isinstance(message, str) else safe_text(message)
-        super().__init__(text or HTTPStatus(status_code).phrase, status_code)
+        super().__init__(safe_text(message) or HTTPStatus(status_code).phrase, status_code)
         self.status_code = status_code
 
 
@@ -78,7 +78,7 @@ def status_of(exc: BaseException) -> int | None:
     return status if is_error_status(status) else None
 
 
-def is_error_status(status: object) -> bool:
+def is_error_status(status: object) -> TypeGuard[int]:
     return isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599
 
 
