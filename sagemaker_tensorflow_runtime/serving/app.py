@@ -38,6 +38,7 @@ from sagemaker_tensorflow_runtime.serving.pipeline import (
     Invocation,
 )
 from sagemaker_tensorflow_runtime.serving.stall_guard import StallGuard
+from sagemaker_tensorflow_runtime.serving.wsgi_body import read_whole_body
 
 logger = logging.getLogger("sagemaker_tensorflow_runtime.serve")
 CUSTOM_ATTRIBUTES = "X-Amzn-SageMaker-Custom-Attributes"
@@ -142,7 +143,8 @@ def request_body() -> bytes:
     """The request's body; one that cannot be read (gunicorn's NoMoreData, InvalidChunkSize:
     a broken chunked encoding, a client gone mid-body) is the client's error."""
     try:
-        return request.get_data(cache=False)
+        whole = read_whole_body(request.environ)
+        return request.get_data(cache=False) if whole is None else whole
     except Exception as exc:
         raise BadRequest(f"Cannot read the request body: {type(exc).__name__}: {exc}") from None
 

@@ -83,6 +83,9 @@ def backend_instances(
             f"--rest_api_port={rest_port}",
             f"--model_config_file={model_config_file}",
             "--max_num_load_retries=0",
+            # the front's read timeout, not TF Serving's 30 s: a body forwarded over REST has
+            # the time a request over gRPC has (docs/compatibility.md)
+            f"--rest_api_timeout_in_ms={settings.read_timeout * 1000}",
         ]
         if batching_file is not None:
             argv += ["--enable_batching=true", f"--batching_parameters_file={batching_file}"]

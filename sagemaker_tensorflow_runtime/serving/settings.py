@@ -294,6 +294,12 @@ class ServingSettings:
         return self.base_dir / "sagemaker"
 
     @property
+    def read_timeout(self) -> int:
+        """How long the front waits for the backend: the proxy read timeout, raised to the
+        gunicorn timeout (serving.md §1)."""
+        return max(self.proxy_read_timeout, self.gunicorn_timeout)
+
+    @property
     def legacy_grpc_timeout(self) -> float:
         if self.grpc_request_timeout is not None:
             return self.grpc_request_timeout

@@ -133,7 +133,7 @@ class Supervisor:
             Child(f"backend {i.index}", i.argv, backend_environment(self.environ, i))
             for i in instances
         ]
-        read_timeout: float = max(settings.proxy_read_timeout, settings.gunicorn_timeout)
+        read_timeout = settings.read_timeout
         if read_timeout > settings.proxy_read_timeout:
             logger.info("proxy read timeout raised to the gunicorn timeout: %d", read_timeout)
         logger.info("proxy_read_timeout %d;", read_timeout)
@@ -151,7 +151,7 @@ class Supervisor:
             backends=tuple((i.grpc_port, i.rest_port) for i in instances),
             default_model=default.name,
             inference_module=str(inference) if inference.is_file() else None,
-            read_timeout_seconds=settings.legacy_grpc_timeout if legacy else read_timeout,
+            read_timeout_seconds=settings.legacy_grpc_timeout if legacy else float(read_timeout),
             handler_timeout_seconds=float(settings.gunicorn_timeout),
             legacy_module=str(legacy) if legacy else None,
             default_accept=settings.default_accept,

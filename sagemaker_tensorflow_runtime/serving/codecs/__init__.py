@@ -5,6 +5,7 @@ numpy array on the fast paths); encoders render TF Serving's JSON answer in the 
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sagemaker_tensorflow_runtime.serving.codecs import csv_codec, json_codec, npy_codec
@@ -20,6 +21,41 @@ DECODERS: dict[str, Decoder] = {
     "text/csv": csv_codec.decode,
     "application/x-npy": npy_codec.decode,
 }
+
+
+@dataclass(frozen=True)
+class RequestText:
+    """A body turned into TF Serving's JSON request as text, no value parsed.
+
+    `final`: the body itself was the request, so the backend's answer, errors included, is the
+    answer. Otherwise the text is our conversion, and an error naming its JSON would confuse a
+    client that sent CSV: the body must be decoded here to find the answer.
+    """
+
+    text: bytes
+    final: bool
+
+
+def _json_text(body: bytes) -> RequestText | None:
+    text = json_codec.as_request_text(body)
+    return None if text is None else RequestText(text, final=True)
+
+
+def _csv_text(body: bytes) -> RequestText | None:
+    text = csv_codec.as_request_text(body)
+    return None if text is None else RequestText(text, final=False)
+
+
+TEXT_FORMS: dict[str, Callable[[bytes], RequestText | None]] = {
+    **{media: _json_text for media, decoder in DECODERS.items() if decoder is json_codec.decode},
+    "text/csv": _csv_text,
+}
+
+
+def request_text(media_type: str, body: bytes) -> RequestText | None:
+    """The body as TF Serving's JSON request text, where that needs no parsing; else None."""
+    form = TEXT_FORMS.get(media_type)
+    return None if form is None else form(body)
 
 
 def decode(media_type: str, body: bytes) -> dict[str, Any]:

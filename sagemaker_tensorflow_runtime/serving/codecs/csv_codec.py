@@ -18,6 +18,7 @@ import orjson
 from sagemaker_tensorflow_runtime.serving.errors import BadRequest
 
 INTEGER = re.compile(r"[+-]?\d+")
+BARE_NEGATIVE_ZERO = re.compile(rb"-0(?![.0-9eE])")
 NUMBER_BYTES = b"0123456789.eE+-,\r\n"  # no blanks: numpy reads a blank field as -1
 EMPTY_CSV = "The request body is empty: send one CSV record per instance, e.g. 1.0,2.0,5.0"
 
@@ -79,10 +80,8 @@ def _as_json_rows(body: bytes, integral: bool) -> np.ndarray | None:
     """Number rows read as the JSON text `[[row], [row]]` (orjson and one numpy conversion:
     about twice as fast as `np.loadtxt`); None where that is not valid JSON (`1.`, `+2`,
     `.5`, blank fields or lines), ragged, or beyond int64: the caller's reader decides."""
-    lines = body.strip().replace(b"\r\n", b"\n")
-    if b"\r" in lines:  # a lone CR ends a CSV record; JSON would read it as a blank
-        return None
-    if not integral and _negative_zero(lines):
+    lines = _record_lines(body, integral)
+    if lines is None:
         return None
     text = b"[[" + lines.replace(b"\n", b"],[") + b"]]"
     try:
@@ -92,10 +91,39 @@ def _as_json_rows(body: bytes, integral: bool) -> np.ndarray | None:
     return array if array.ndim == 2 else None
 
 
+def _record_lines(body: bytes, integral: bool) -> bytes | None:
+    """The records of a number-only body, one per LF line, where JSON reads each field as CSV
+    does: not with a lone CR (it ends a CSV record; JSON would read it as a blank) or a float
+    body's bare `-0`."""
+    lines = body.strip()
+    if b"\r" in lines:  # memchr first: most bodies have none
+        lines = lines.replace(b"\r\n", b"\n")
+        if b"\r" in lines:
+            return None
+    if not integral and _negative_zero(lines):
+        return None
+    return lines
+
+
+def as_request_text(body: bytes) -> bytes | None:
+    """A number-only body as the JSON text of its TF Serving request, without parsing a value:
+    `{"instances":[[row],[row]]}`, or `{"instances":[v,v]}` for one-field records. None when
+    the body holds anything else. Text that is not valid JSON (`1.`, `+2`, blank fields) or
+    ragged rows are refused by the backend; `decode` then reads the body and gives the answer."""
+    if body.translate(None, NUMBER_BYTES) or not body.strip():
+        return None
+    lines = _record_lines(body, integral=False)
+    if lines is None:
+        return None
+    if b"," not in lines:
+        return b'{"instances":[' + lines.replace(b"\n", b",") + b"]}"
+    return b'{"instances":[[' + lines.replace(b"\n", b"],[") + b"]]}"
+
+
 def _negative_zero(lines: bytes) -> bool:
     """A bare `-0` field, which JSON reads as the integer 0 and so loses the float's sign (`-00`
-    is not JSON at all, and -0.0, -0e1 keep it). Three memmem searches, not a regex scan."""
-    return b"-0," in lines or b"-0\n" in lines or lines.endswith(b"-0")
+    is not JSON at all, and -0.0, -0e1 keep it). A memchr for `-` first: most bodies have none."""
+    return b"-" in lines and BARE_NEGATIVE_ZERO.search(lines) is not None
 
 
 def decode(body: bytes) -> dict[str, Any]:

@@ -27,6 +27,11 @@ def _parse(text: bytes, where: str) -> Any:
         raise BadRequest(f"JSON Parse error: {exc} ({where})") from None
 
 
+def as_request_text(body: bytes) -> bytes | None:
+    """A body that already is a TF Serving request (rule 1) is forwarded as it is."""
+    return body if TFS_REQUEST.search(body) else None
+
+
 def decode(body: bytes) -> dict[str, Any]:
     stripped = body.strip()
     if not stripped:

@@ -1,6 +1,8 @@
 """The default request path (no inference.py) on one shared `serve` (serving.md §6-§8, §14 1-12)."""
 
 import io
+import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -403,8 +405,6 @@ def test_more_hostile_requests_get_json_4xx(
 
 
 def test_a_broken_chunked_body_is_a_json_400(server: ServeProcess) -> None:
-    import socket
-
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as connection:
         connection.sendall(
@@ -427,3 +427,76 @@ def test_tfs_passthrough_with_a_non_utf8_path_is_answered_in_json(server: ServeP
     answer = server.http.get(f"{server.url}/tfs/v1/models/%ff", timeout=10)
     assert answer.status_code == 404, answer.text
     assert answer.headers["Content-Type"] == "application/json"
+
+
+def read_answers(connection: socket.socket, count: int) -> list[tuple[bytes, bytes]]:
+    """`count` HTTP/1.1 answers (head, body) read off one connection, by Content-Length."""
+    data, answers = b"", []
+    while len(answers) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n")
+             if line.lower().startswith(b"content-length:")),
+            None,
+        )  # fmt: skip
+        if sep and length is not None and len(rest) >= length:
+            answers.append((head, rest[:length]))
+            data = rest[length:]
+            continue
+        chunk = connection.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    return answers
+
+
+def large_json(rows: int) -> bytes:
+    return ('{"instances": [' + ",".join(["[1.0, 2.0, 5.0]"] * rows) + "]}").encode()
+
+
+def test_pipelined_requests_after_a_large_body_are_all_answered(server: ServeProcess) -> None:
+    big = large_json(40_000)  # ~640 KB, read in one go and forwarded as it is
+    small = b'{"instances": [1.0, 2.0, 5.0]}'
+    requests = b"".join(
+        b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        for body in (big, small, big)
+    )
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(requests)
+        answers = read_answers(connection, 3)
+    assert [head.split(b"\r\n")[0] for head, _ in answers] == [b"HTTP/1.1 200 OK"] * 3
+    assert [len(json.loads(body)["predictions"]) for _, body in answers] == [40_000, 3, 40_000]
+    assert json.loads(answers[1][1]) == {"predictions": ROW}
+
+
+def test_a_body_shorter_than_its_content_length_is_a_json_400(server: ServeProcess) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000\r\n\r\n" + large_json(1000)[:10_000]
+        )
+        connection.shutdown(socket.SHUT_WR)
+        answers = read_answers(connection, 1)
+    assert len(answers) == 1, answers
+    head, body = answers[0]
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b"Cannot read the request body" in body and b"10000 of 1000000" in body
+    assert ok_json(server, '{"instances": [1.0, 2.0, 5.0]}') == {"predictions": ROW}
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "text/csv"])
+def test_large_csv_and_json_bodies_get_the_same_answer(
+    server: ServeProcess, accept: str | None
+) -> None:
+    rows = 30_000  # past the size from which bodies go to the backend's REST API as text
+    csv_answer = server.post("1.0,2.0,5.0\n" * rows, "text/csv", Accept=accept)
+    json_answer = server.post(large_json(rows), "application/json", Accept=accept)
+    assert csv_answer.status_code == json_answer.status_code == 200, csv_answer.text[:300]
+    assert csv_answer.content == json_answer.content
+    if accept == "text/csv":
+        assert csv_answer.text == "3.5,4.0,5.5\n" * rows
+    else:
+        assert csv_answer.json() == {"predictions": [ROW] * rows}

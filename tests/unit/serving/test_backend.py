@@ -58,6 +58,7 @@ def test_embedded_command_line_when_no_binary(tmp_path: Path) -> None:
         "--rest_api_port=8501",
         "--model_config_file=/sagemaker/model-config.cfg",
         "--max_num_load_retries=0",
+        "--rest_api_timeout_in_ms=60000",
     )
     assert instance.env == {}
 
@@ -70,6 +71,7 @@ def test_real_binary_on_path_with_every_flag(tmp_path: Path) -> None:
         SAGEMAKER_TFS_INSTANCE_COUNT="2",
         SAGEMAKER_TFS_INTRA_OP_PARALLELISM="1",
         SAGEMAKER_TFS_INTER_OP_PARALLELISM="2",
+        SAGEMAKER_GUNICORN_TIMEOUT_SECONDS="120",
     )
     instances = backend_instances(env, CONFIG, BATCHING, 4, {"PATH": str(tmp_path)})
     assert instances[1].argv == (
@@ -78,6 +80,7 @@ def test_real_binary_on_path_with_every_flag(tmp_path: Path) -> None:
         "--rest_api_port=8503",
         "--model_config_file=/sagemaker/model-config.cfg",
         "--max_num_load_retries=0",
+        "--rest_api_timeout_in_ms=120000",
         "--enable_batching=true",
         "--batching_parameters_file=/sagemaker/batching-config.cfg",
         "--tensorflow_intra_op_parallelism=1",

@@ -75,45 +75,45 @@ def test_csv_all_numbers_become_one_array() -> None:
     assert ints.dtype == np.int64 and ints.tolist() == [[1, 2], [3, 4]]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"1,2,3\n4,5,6\n",
-        b"1.5,2,3",
-        b"1e-5,2E+3,-0,+7",
-        b"1.0\r\n2.0\r\n",
-        b"\n\n1,2\n\n",
-        b"1.,.5",
-        b"007,8",
-        b"12345678901234567,1",
-        b"+12345678901234567,007",
-        b"99999999999999999999,1",
-        b"9" * 5000 + b",1",  # past Python's int-string limit
-        b"1,\r2",  # a lone CR ends a record
-        b"1,2,\r3,4",
-        b"87\r,8",
-        b"1.5,-0",  # negative zero keeps its sign
-        b"-0,2.5\n-00,1e1",
-        b"1.5,2\r\n3,4.25",
-        b"1e400,1",
-        # not plain numbers: each must reach the record-by-record path unchanged
-        b"1, ,2",
-        b" ",
-        b"1,,2",
-        b",1",
-        b"1,",
-        b"1\n2,3",
-        b"1e,2",
-        b"1--2,3",
-        b"1.2.3,4",
-        b".,1",
-        b"-,1",
-        b"0x10,1",
-        b"1 2,3",
-        b" 1 , 2 \n 3,4",
-        b"nan,inf,1",
-    ],
-)
+CSV_BODIES = [
+    b"1,2,3\n4,5,6\n",
+    b"1.5,2,3",
+    b"1e-5,2E+3,-0,+7",
+    b"1.0\r\n2.0\r\n",
+    b"\n\n1,2\n\n",
+    b"1.,.5",
+    b"007,8",
+    b"12345678901234567,1",
+    b"+12345678901234567,007",
+    b"99999999999999999999,1",
+    b"9" * 5000 + b",1",  # past Python's int-string limit
+    b"1,\r2",  # a lone CR ends a record
+    b"1,2,\r3,4",
+    b"87\r,8",
+    b"1.5,-0",  # negative zero keeps its sign
+    b"-0,2.5\n-00,1e1",
+    b"1.5,2\r\n3,4.25",
+    b"1e400,1",
+    # not plain numbers: each must reach the record-by-record path unchanged
+    b"1, ,2",
+    b" ",
+    b"1,,2",
+    b",1",
+    b"1,",
+    b"1\n2,3",
+    b"1e,2",
+    b"1--2,3",
+    b"1.2.3,4",
+    b".,1",
+    b"-,1",
+    b"0x10,1",
+    b"1 2,3",
+    b" 1 , 2 \n 3,4",
+    b"nan,inf,1",
+]
+
+
+@pytest.mark.parametrize("body", CSV_BODIES)
 def test_csv_numpy_fast_path_agrees_with_the_record_path(
     body: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -129,6 +129,66 @@ def test_csv_numpy_fast_path_agrees_with_the_record_path(
         np.testing.assert_array_equal(np.signbit(fast), np.signbit(slow))  # -0.0 is not 0.0
     else:
         assert fast == slow
+
+
+@pytest.mark.parametrize("body", CSV_BODIES)
+def test_csv_request_text_holds_what_decoding_gives_wherever_it_is_json(body: bytes) -> None:
+    """Large number-only CSV goes to the backend as this text; where the backend can read it
+    (valid JSON, not ragged) it must hold the decoded instances: values, shape, zero signs."""
+    import orjson
+
+    from sagemaker_tensorflow_runtime.serving.codecs import csv_codec
+
+    text = csv_codec.as_request_text(body)
+    if text is None:
+        assert body.translate(None, b"0123456789.eE+-,\r\n") or b"-0" in body or b"\r" in body
+        return
+    try:
+        sent = np.array(orjson.loads(text)["instances"], dtype=np.float64)
+    except (orjson.JSONDecodeError, ValueError):
+        return  # refused by the backend: the front decodes the body then
+    decoded = np.asarray(codecs.decode("text/csv", body)["instances"], dtype=np.float64)
+    assert sent.shape == decoded.shape
+    np.testing.assert_array_equal(sent, decoded)
+    np.testing.assert_array_equal(np.signbit(sent), np.signbit(decoded))
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b"1,2\n3,4\n", b'{"instances":[[1,2],[3,4]]}'),
+        (b"0.5,2.0,5.0", b'{"instances":[[0.5,2.0,5.0]]}'),
+        (b"1.0\n2.0\n5.0", b'{"instances":[1.0,2.0,5.0]}'),
+        (b"7", b'{"instances":[7]}'),
+        (b"1.5,2\r\n3,4.25\r\n", b'{"instances":[[1.5,2],[3,4.25]]}'),
+        (b"-1.5,-0.0,-0e1", b'{"instances":[[-1.5,-0.0,-0e1]]}'),
+        (b"1,-0", None),  # JSON's -0 would lose the float's sign
+        (b"-0\n1", None),
+        (b"1,\r2", None),  # a lone CR ends a CSV record
+        (b"1, 2", None),  # blanks and strings are decoded in the front
+        (b"a,1", None),
+        (b"", None),
+        (b"\n", None),
+    ],
+)
+def test_csv_request_text(body: bytes, text: bytes | None) -> None:
+    from sagemaker_tensorflow_runtime.serving.codecs import csv_codec
+
+    assert csv_codec.as_request_text(body) == text
+
+
+def test_request_text_by_media_type() -> None:
+    tfs = b'{"instances": [1.0]}'
+    json_form = codecs.request_text("application/jsonlines", tfs)
+    assert json_form == codecs.RequestText(tfs, final=True)
+    assert json_form is not None and json_form.text is tfs  # forwarded as it is, not copied
+    assert codecs.request_text("text/csv", b"1,2") == codecs.RequestText(
+        b'{"instances":[[1,2]]}', final=False
+    )
+    assert codecs.request_text("application/json", b"[1.0, 2.0]") is None  # generic JSON
+    assert codecs.request_text("application/json", b"[1.0]\n[2.0]") is None  # JSON lines
+    assert codecs.request_text("application/x-npy", b"\x93NUMPY") is None
+    assert codecs.request_text("text/plain", tfs) is None
 
 
 def test_npy_body() -> None:
