@@ -67,7 +67,14 @@ def kinds() -> list[Kind]:
         return http_request("POST", path, body, headers)
 
     json_type, csv_type = "application/json", "text/csv"
+    rows = 25_000  # ~300 KB: past the size from which bodies go to the backend's REST as text
+    large_json = b'{"instances": [' + b",".join([b"[1.0, 2.0, 5.0]"] * rows) + b"]}"
+    large_csv = b"1.0,2.0,5.0\n" * rows
     return [
+        Kind("large JSON, forwarded", post(large_json, json_type), 200),
+        Kind("large CSV, forwarded", post(large_csv, csv_type), 200),
+        Kind("large CSV not JSON, decoded", post(large_csv.replace(b"1.0", b"1."), csv_type), 200),
+        Kind("large JSON, TFS error", post(large_json.replace(b"1.0", b'"x"', 1), json_type), 400),
         Kind("JSON predict", post(b'{"instances": [1.0, 2.0, 5.0]}', json_type), 200),
         Kind("generic JSON list", post(b"[[1.0, 2.0], [3.0, 4.0]]", json_type), 200),
         Kind("CSV 2 rows", post(b"1.0,2.0,5.0\n3.0,4.0,5.0\n", csv_type), 200),

@@ -5,6 +5,7 @@ leaves the config; a failed load ends in END with its error kept for the status 
 on a small thread pool so a slow model never blocks requests to the others.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -27,6 +28,19 @@ from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
 logger = logging.getLogger(__name__)
 
 START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
+
+
+def settle_heap() -> None:
+    """Collect, then put every object alive out of the cyclic collector's reach (~0.15 s).
+
+    With TensorFlow and a model loaded the heap holds ~280k tracked objects, and a full
+    collection walks all of them: a request that allocates many containers (a 300 KB JSON body
+    of 25k rows) triggered one every few requests, ~45 ms each, more than the request itself.
+    Done after every load and unload (unfreezing first, so an unloaded model's cycles go).
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 Loader = Callable[[str, int, Path], Servable]
 
@@ -132,6 +146,7 @@ class ModelManager:
                 if attempt < self._max_retries:
                     time.sleep(self._retry_interval)
                 continue
+            settle_heap()
             with self._lock:
                 if status.state == LOADING:
                     status.servable = servable
@@ -147,6 +162,7 @@ class ModelManager:
     def _unload(self, status: VersionStatus) -> None:
         status.state = UNLOADING
         status.servable = None
+        settle_heap()
         status.state = END
 
     def _unload_all(self, entry: ModelEntry) -> None:
