@@ -7,8 +7,8 @@ TF-Serving-identical JSON, rendered in the negotiated type.
 Large bodies that need no parsing to become a TF Serving request (one that already is one,
 number-only CSV) go to the REST API as text instead: parsing megabytes of numbers and printing
 the answer cost this single cooperative worker ~20 ms of CPU per MB, during which none of its
-other requests moves, while TF Serving does both in C++ on its own threads (and the embedded
-server, on its own, faster than the worker: no WSGI body copies or gevent switches).
+other requests moves, while TF Serving does both in C++ on its own threads (the embedded
+server does them in Python at about the same cost, but outside the front's worker).
 """
 
 from dataclasses import dataclass
