@@ -61,6 +61,7 @@ REPO = BENCH_DIR.parent
 WORK_DIR = BENCH_DIR / ".work" / "modelserver"
 MODULE = "sagemaker_tensorflow_runtime.serving.modelserver"
 RAW_SERVICE, RAW_METHOD = "bench.RawEcho", "Echo"
+READING = "## Reading the numbers"
 MODEL = "half_plus_three"
 BIG = 2**31 - 1
 ONE_MB_FLOATS = 262_144
@@ -544,9 +545,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(results, facts, memory)
     print(text)
     if args.results:
-        args.results.parent.mkdir(parents=True, exist_ok=True)
-        args.results.write_text(text)
+        write_keeping_reading(args.results, text)
     return 0
+
+
+def write_keeping_reading(path: Path, text: str) -> None:
+    """Write the report, keeping the file's hand-written `## Reading the numbers` section (to be
+    brought up to date with the new numbers by whoever commits them)."""
+    kept = ""
+    if path.is_file():
+        old = path.read_text()
+        at = old.find(READING)
+        kept = old[at:] if at >= 0 else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":
