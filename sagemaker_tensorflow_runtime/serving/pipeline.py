@@ -4,11 +4,12 @@ Predict requests decode straight into numpy arrays with TF Serving's own typing 
 the backend over gRPC as binary tensors; classify and regress go to its REST API. Answers are
 TF-Serving-identical JSON, rendered in the negotiated type.
 
-Large bodies that need no parsing to become a TF Serving request (one that already is one,
-number-only CSV) go to the REST API as text instead: parsing megabytes of numbers and printing
-the answer cost this single cooperative worker ~20 ms of CPU per MB, during which none of its
-other requests moves, while TF Serving does both in C++ on its own threads (the embedded
-server does them in Python at about the same cost, but outside the front's worker).
+Large bodies that can become a TF Serving request as text (one that already is one, JSON
+lines and generic JSON once checked, number-only CSV) go to the REST API that way instead:
+building tensors from megabytes of numbers and printing the answer cost this single
+cooperative worker ~20 ms of CPU per MB, during which none of its other requests moves, while
+TF Serving does both in C++ on its own threads (the embedded server does them in Python at
+about the same cost, but outside the front's worker).
 """
 
 from dataclasses import dataclass
@@ -82,8 +83,9 @@ class DefaultPipeline:
     def _forward_as_text(
         self, instance: Instance, model: ModelRequest, media: str, body: bytes
     ) -> str | None:
-        """The backend's answer to a large body sent to its REST API unparsed; None when the
-        body is small, needs parsing, or was our conversion and failed (decode it then)."""
+        """The backend's answer to a large body sent to its REST API as text; None when the
+        body is small, cannot be sent as text, or was an unchecked conversion the backend
+        refused (decode it then)."""
         if len(body) < FORWARD_AS_TEXT_BYTES:
             return None
         form = codecs.request_text(media, body)

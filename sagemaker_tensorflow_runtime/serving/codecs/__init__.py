@@ -25,11 +25,12 @@ DECODERS: dict[str, Decoder] = {
 
 @dataclass(frozen=True)
 class RequestText:
-    """A body turned into TF Serving's JSON request as text, no value parsed.
+    """A body turned into TF Serving's JSON request as text, without building its tensors.
 
-    `final`: the body itself was the request, so the backend's answer, errors included, is the
-    answer. Otherwise the text is our conversion, and an error naming its JSON would confuse a
-    client that sent CSV: the body must be decoded here to find the answer.
+    `final`: the text holds exactly the document decoding would build (the body itself, or
+    JSON wrapped once its parts parsed), so the backend's answer, errors included, is the
+    answer. Otherwise (CSV) the text is an unchecked conversion, and an error naming its JSON
+    would confuse a client that sent CSV: the body must be decoded here to find the answer.
     """
 
     text: bytes

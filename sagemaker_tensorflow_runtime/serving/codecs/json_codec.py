@@ -27,22 +27,53 @@ def _parse(text: bytes, where: str) -> Any:
         raise BadRequest(f"JSON Parse error: {exc} ({where})") from None
 
 
+def _rule(body: bytes) -> tuple[int, list[bytes]]:
+    """Which of the three rules a (non-empty) body falls under, and its parts: the body, its
+    non-blank lines, or the stripped body."""
+    if TFS_REQUEST.search(body):
+        return 1, [body]
+    if JSON_LINES.search(body):
+        return 2, [line.strip() for line in body.splitlines() if line.strip()]
+    return 3, [body.strip()]
+
+
+def _is_json(text: bytes) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def as_request_text(body: bytes) -> bytes | None:
-    """A body that already is a TF Serving request (rule 1) is forwarded as it is."""
-    return body if TFS_REQUEST.search(body) else None
+    """The TF Serving request as text, wrapped as the rules say (serving.md §7.2 describes the
+    wrapping in text): a rule 1 body as it is; JSON lines and generic JSON once every part is
+    valid JSON — the check `decode` makes, without the arrays and answers it would build — so
+    that no invalid body becomes a valid request by its wrapping. None otherwise."""
+    if not body.strip():
+        return None
+    rule, parts = _rule(body)
+    if rule == 1:
+        return body
+    if not all(_is_json(part) for part in parts):
+        return None
+    (first, *more) = parts
+    if rule == 2:
+        inner = b"[" + b",".join(parts) + b"]" if more else first
+    else:
+        inner = first if first.startswith(b"[[") else b"[" + first + b"]"
+    return b'{"instances":' + inner + b"}"
 
 
 def decode(body: bytes) -> dict[str, Any]:
-    stripped = body.strip()
-    if not stripped:
+    if not body.strip():
         raise BadRequest(EMPTY_BODY)
-    if TFS_REQUEST.search(body):
+    rule, parts = _rule(body)
+    if rule == 1:
         return parse_document(body)
-    if JSON_LINES.search(body):
-        lines = [line.strip() for line in body.splitlines() if line.strip()]
-        rows = [_parse(line, f"JSON lines, line {i + 1}") for i, line in enumerate(lines)]
+    if rule == 2:
+        rows = [_parse(line, f"JSON lines, line {i + 1}") for i, line in enumerate(parts)]
         return {"instances": rows[0] if len(rows) == 1 else rows}
+    (stripped,) = parts
     value = _parse(stripped, "request body")
-    if stripped.startswith(b"[["):
-        return {"instances": value}
-    return {"instances": [value]}
+    return {"instances": value if stripped.startswith(b"[[") else [value]}

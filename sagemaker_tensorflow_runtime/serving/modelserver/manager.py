@@ -42,6 +42,7 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
 
+
 Loader = Callable[[str, int, Path], Servable]
 
 

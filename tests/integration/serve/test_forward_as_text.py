@@ -12,7 +12,7 @@ import pytest
 
 from sagemaker_tensorflow_runtime.serving import pipeline
 from sagemaker_tensorflow_runtime.serving.backend_client import BackendPool
-from sagemaker_tensorflow_runtime.serving.errors import BackendError
+from sagemaker_tensorflow_runtime.serving.errors import BackendError, BadRequest
 from sagemaker_tensorflow_runtime.serving.pipeline import (
     FORWARD_AS_TEXT_BYTES,
     DefaultPipeline,
@@ -156,14 +156,38 @@ def test_a_large_tfs_request_with_an_error_gets_tf_servings_answer(pool: Countin
     [
         (b"\n".join([f"[{ROW_TEXT}]".encode()] * ROWS), "application/jsonlines"),
         (b"[" + b",".join([f"[{ROW_TEXT}]".encode()] * ROWS) + b"]", "application/json"),
+    ],
+    ids=["json-lines", "generic-json"],
+)
+def test_large_json_lines_and_generic_json_are_checked_then_forwarded_wrapped(
+    pool: CountingPool, monkeypatch: pytest.MonkeyPatch, body: bytes, content_type: str
+) -> None:
+    answer = invoke(pool, body, content_type)
+    assert pool.calls == {"rest": 1}
+    assert answer == invoke(pool, json_body(ROWS), "application/json")
+    monkeypatch.setattr(pipeline, "FORWARD_AS_TEXT_BYTES", 2**62)
+    assert invoke(pool, body, content_type) == answer
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\n".join([f"[{ROW_TEXT}]".encode()] * ROWS) + b"\n[1.0,", "application/jsonlines"),
         (csv_body(ROWS, ROW_TEXT.replace(",", ", ")), "text/csv"),
     ],
-    ids=["json-lines", "generic-json", "csv-with-blanks"],
+    ids=["json-lines-with-a-broken-line", "csv-with-blanks"],
 )
-def test_large_bodies_that_need_parsing_go_over_grpc(
+def test_large_bodies_that_need_parsing_stay_in_the_front(
     pool: CountingPool, body: bytes, content_type: str
 ) -> None:
     assert len(body) >= FORWARD_AS_TEXT_BYTES
-    answer = predictions(invoke(pool, body, content_type))
-    assert len(answer) == ROWS
-    assert pool.calls == {"grpc": 1}
+    try:
+        answer: Any = predictions(invoke(pool, body, content_type))
+    except BadRequest as exc:  # the broken line: the front's message, naming the line
+        answer = exc.message
+    if content_type == "text/csv":
+        assert len(answer) == ROWS
+        assert pool.calls == {"grpc": 1}
+    else:
+        assert answer.startswith("JSON Parse error:") and f"line {ROWS + 1}" in answer
+        assert pool.calls == {}

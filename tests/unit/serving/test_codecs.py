@@ -185,10 +185,53 @@ def test_request_text_by_media_type() -> None:
     assert codecs.request_text("text/csv", b"1,2") == codecs.RequestText(
         b'{"instances":[[1,2]]}', final=False
     )
-    assert codecs.request_text("application/json", b"[1.0, 2.0]") is None  # generic JSON
-    assert codecs.request_text("application/json", b"[1.0]\n[2.0]") is None  # JSON lines
+    generic = codecs.request_text("application/json", b" [1.0, 2.0]\n")
+    assert generic == codecs.RequestText(b'{"instances":[[1.0, 2.0]]}', final=True)
+    lines = codecs.request_text("application/jsonlines", b"[1.0]\n\n [2.0]\n")
+    assert lines == codecs.RequestText(b'{"instances":[[1.0],[2.0]]}', final=True)
     assert codecs.request_text("application/x-npy", b"\x93NUMPY") is None
     assert codecs.request_text("text/plain", tfs) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"instances": [1.0]}',
+        b"[1.0,2.0,5.0]",
+        b"[[1.0,2.0,5.0],[1.0,2.0,5.0]]",
+        b"[1.0, 2.0, 5.0]\n[1.0, 2.0, 5.0]",
+        b'{"x": [1.0, 2.0, 5.0]}\n{"x": [1.0, 2.0, 5.0]}',
+        b'{"x":[1,2,5]}',
+        b"  [[1]]  ",
+        b"[1]\n",
+        b'"text"',
+        b"7",
+        b"[]",
+        # invalid: each must be refused here, as decoding refuses it
+        b"[1.0,",
+        b"[1]\n[2,\n",
+        b"NaN",
+        b"[1] [2",
+        b"[1]]",
+        # wrapped as text, these two lines would be a valid request with a signature_name
+        b'[1]]\n"signature_name":"s","x":["]["',
+    ],
+)
+def test_json_request_text_is_the_decoded_document(body: bytes) -> None:
+    """Large JSON bodies go to the backend as this text: it must hold exactly the document
+    decoding builds, and exist only where decoding succeeds."""
+    import orjson
+
+    from sagemaker_tensorflow_runtime.serving.codecs import json_codec
+
+    text = json_codec.as_request_text(body)
+    try:
+        decoded = json_codec.decode(body)
+    except BadRequest:
+        assert text is None
+        return
+    assert text is not None
+    assert orjson.loads(text) == decoded
 
 
 def test_npy_body() -> None:
