@@ -9,6 +9,9 @@ so reading through it, with larger recv()s, gives the same bytes for a fraction 
 
 from typing import Any
 
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.unreader import SocketUnreader
+
 RECV_BYTES = 256 * 1024
 
 
@@ -16,11 +19,6 @@ def read_whole_body(environ: dict[str, Any]) -> bytes | None:
     """The whole body when gunicorn's Content-Length reader is underneath and untouched; None
     otherwise (chunked bodies, other servers, a body partly read): the caller reads it the
     standard way then. EOFError when the connection ends before the body does."""
-    try:
-        from gunicorn.http.body import Body, LengthReader
-        from gunicorn.http.unreader import SocketUnreader
-    except ImportError:
-        return None
     stream = environ.get("wsgi.input")
     if not isinstance(stream, Body) or stream.buf.tell():
         return None

@@ -54,7 +54,7 @@ TEXT_FORMS: dict[str, Callable[[bytes], RequestText | None]] = {
 
 
 def request_text(media_type: str, body: bytes) -> RequestText | None:
-    """The body as TF Serving's JSON request text, where that needs no parsing; else None."""
+    """The body as TF Serving's JSON request text, where it can go as text; else None."""
     form = TEXT_FORMS.get(media_type)
     return None if form is None else form(body)
 
