@@ -64,6 +64,7 @@ RAW_SERVICE, RAW_METHOD = "bench.RawEcho", "Echo"
 READING = "## Reading the numbers"
 MODEL = "half_plus_three"
 BIG = 2**31 - 1
+MESSAGE_OPTIONS = [("grpc.max_send_message_length", BIG), ("grpc.max_receive_message_length", BIG)]
 ONE_MB_FLOATS = 262_144
 # max_batch_size = the server's gRPC handler threads (4 x 2 cores): with 16 clients at most 8
 # requests are inside the server at once, so a larger batch would only ever fill by timeout.
@@ -253,9 +254,8 @@ def serve_echo(port: int) -> int:
     """Run the echo servicer with the same server options as the model server, until killed."""
     from concurrent import futures
 
-    options = [("grpc.max_send_message_length", BIG), ("grpc.max_receive_message_length", BIG)]
     workers = max(4, 4 * (os.cpu_count() or 1))  # the model server's default
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=options)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=MESSAGE_OPTIONS)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(EchoService(), server)
     raw = grpc.unary_unary_rpc_method_handler(lambda request, context: request)  # bytes as-is
     server.add_generic_rpc_handlers(
@@ -325,18 +325,25 @@ def rest_factory(port: int, x: np.ndarray) -> CallFactory:
     return factory
 
 
-def grpc_factory(port: int, x: np.ndarray) -> CallFactory:
+def predict_request(x: np.ndarray) -> predict_pb2.PredictRequest:
     request = predict_pb2.PredictRequest()
     request.model_spec.name = MODEL
     request.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
-    options = [("grpc.max_send_message_length", BIG), ("grpc.max_receive_message_length", BIG)]
+    return request
+
+
+def client_channel(port: int) -> grpc.Channel:
+    """One channel per client thread: a shared channel multiplexes every call on one HTTP/2
+    connection, which is not what independent clients do."""
+    options = [*MESSAGE_OPTIONS, ("grpc.use_local_subchannel_pool", 1)]
+    return grpc.insecure_channel(f"127.0.0.1:{port}", options=options)
+
+
+def grpc_factory(port: int, x: np.ndarray) -> CallFactory:
+    request = predict_request(x)
 
     def factory() -> Call:
-        # One channel per client thread: a shared channel multiplexes every call on one
-        # HTTP/2 connection, which is not what independent clients do.
-        options_unique = [*options, ("grpc.use_local_subchannel_pool", 1)]
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=options_unique)
-        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(client_channel(port))
 
         def call() -> None:
             tf.make_ndarray(stub.Predict(request, timeout=60).outputs["y"])
@@ -349,16 +356,10 @@ def grpc_factory(port: int, x: np.ndarray) -> CallFactory:
 def raw_echo_factory(port: int, x: np.ndarray) -> CallFactory:
     """The bytes of the gRPC request for `x` to a handler that returns them unparsed, on a
     channel without (de)serialisers: grpcio's transport alone, with no protobuf on either side."""
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = MODEL
-    request.inputs["x"].CopyFrom(tf.make_tensor_proto(x))
-    payload = request.SerializeToString()
-    options = [("grpc.max_send_message_length", BIG), ("grpc.max_receive_message_length", BIG)]
+    payload = predict_request(x).SerializeToString()
 
     def factory() -> Call:
-        options_unique = [*options, ("grpc.use_local_subchannel_pool", 1)]
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=options_unique)
-        echo = channel.unary_unary(f"/{RAW_SERVICE}/{RAW_METHOD}")
+        echo = client_channel(port).unary_unary(f"/{RAW_SERVICE}/{RAW_METHOD}")
 
         def call() -> None:
             if len(echo(payload, timeout=60)) != len(payload):
