@@ -51,11 +51,11 @@ class Flags:
     def grpc_handler_threads(self) -> int:
         """`--grpc_max_threads`, else a default for a Python server.
 
-        TF Serving's 4 per core suits C++; here every handler needs the GIL, and 8 threads on
-        2 cores thrash it (16 clients: ~1,100 req/s; 4 threads: ~1,450). Without batching, at
-        least 4 (a model reload holds one for its whole load) and one per core beyond that;
-        with batching, handlers mostly wait for their batch, which can only fill with as many
-        requests as there are handlers, so TF Serving's count stays.
+        Without batching, the threads that run the calls too costly for the event loop
+        (`grpc_loop`) and model reloads: at least 4 (a reload holds one for its whole load) and
+        one per core beyond that, since every call needs the GIL between TensorFlow's own
+        work. With batching, handlers mostly wait for their batch, which can only fill with as
+        many requests as there are handlers, so TF Serving's 4 per core stays.
         """
         if self.grpc_max_threads:
             return self.grpc_max_threads

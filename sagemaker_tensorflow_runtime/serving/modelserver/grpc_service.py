@@ -28,6 +28,7 @@ from tensorflow_serving.apis import (
 
 from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import DataPlane, Target
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, ServingError, invalid
+from sagemaker_tensorflow_runtime.serving.modelserver.grpc_loop import LoopServer
 from sagemaker_tensorflow_runtime.serving.modelserver.model_config import from_proto
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
 from sagemaker_tensorflow_runtime.serving.tensors.dtypes import DTYPES, NUMPY_TO_DTYPE
@@ -246,20 +247,28 @@ def start_grpc_server(
     reload: Callable[[list[Any]], list[str]],
     max_workers: int,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-) -> grpc.Server:
+    batching: bool = False,
+) -> Any:
+    """The gRPC API on `address`; anything with `stop(grace)`.
+
+    Without batching it runs on an event loop (`grpc_loop`). With batching every handler
+    waits for its batch, and a thread per waiting call is what lets batches fill (on the loop,
+    through its thread pool, grpc+batching at 16 clients fell from ~2,200 to ~1,500/s).
+    """
+    prediction = PredictionService(dataplane)
+    models = ModelService(dataplane, reload)
+    options = [
+        ("grpc.max_send_message_length", max_message_bytes),
+        ("grpc.max_receive_message_length", max_message_bytes),
+    ]
+    if not batching:
+        return LoopServer(address, prediction, models, max_workers, options)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        options=[
-            ("grpc.max_send_message_length", max_message_bytes),
-            ("grpc.max_receive_message_length", max_message_bytes),
-        ],
+        options=options,
     )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(dataplane), server
-    )
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(
-        ModelService(dataplane, reload), server
-    )
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction, server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(models, server)
     if server.add_insecure_port(address) == 0:
         raise OSError(f"cannot bind the gRPC port {address}")
     server.start()
