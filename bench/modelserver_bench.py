@@ -19,6 +19,8 @@ pool the rounds):
                  of Python gRPC itself, with no conversion and no model
   grpc raw-bytes echo  the serialised 1MB request as bytes to a handler that returns them, no
                  protobuf on either side: grpcio's transport alone
+  tcp echo       the same bytes, length-prefixed, over a plain TCP connection to a thread of
+                 the echo server that sends them back: moving them with no protocol at all
 
 `small` is one float (`{"instances": [1.0]}`); `1MB` is a 262144-float vector (x has unknown
 rank), sent as tensor_content over gRPC and as a JSON list over REST.
@@ -42,6 +44,7 @@ import os
 import platform
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -250,7 +253,7 @@ class EchoService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
 
-def serve_echo(port: int) -> int:
+def serve_echo(port: int, tcp_port: int) -> int:
     """Run the echo servicer with the same server options as the model server, until killed."""
     from concurrent import futures
 
@@ -263,27 +266,68 @@ def serve_echo(port: int) -> int:
     )
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
+    threading.Thread(target=serve_tcp_echo, args=(tcp_port,), daemon=True).start()
     server.wait_for_termination()
     return 0
+
+
+LENGTH = struct.Struct(">I")
+
+
+def serve_tcp_echo(port: int) -> None:
+    """Length-prefixed messages echoed back over plain TCP, a thread per connection: what
+    moving the bytes costs with no protocol at all (the floor under any gRPC server)."""
+    listener = socket.create_server(("127.0.0.1", port))
+    while True:
+        connection, _ = listener.accept()
+        threading.Thread(target=_echo_messages, args=(connection,), daemon=True).start()
+
+
+def _read_exactly(connection: socket.socket, size: int) -> bytearray | None:
+    data = bytearray(size)
+    view, got = memoryview(data), 0
+    while got < size:
+        read = connection.recv_into(view[got:], size - got)
+        if not read:
+            return None
+        got += read
+    return data
+
+
+def _echo_messages(connection: socket.socket) -> None:
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with connection:
+        while (header := _read_exactly(connection, LENGTH.size)) is not None:
+            body = _read_exactly(connection, LENGTH.unpack(header)[0])
+            if body is None:
+                return
+            connection.sendall(header + body)
 
 
 class EchoServer:
     """`serve_echo` in a subprocess (its own GIL, like the model server)."""
 
     def __init__(self) -> None:
-        self.grpc_port = free_port()
-        argv = [sys.executable, str(Path(__file__).resolve()), f"--echo-server={self.grpc_port}"]
+        self.grpc_port, self.tcp_port = free_port(), free_port()
+        argv = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            f"--echo-server={self.grpc_port}",
+            f"--tcp-echo={self.tcp_port}",
+        ]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
         self.proc = subprocess.Popen(argv, env=env, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+        waiting = [self.grpc_port, self.tcp_port]
+        while waiting and time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.grpc_port), timeout=1):
-                    return
+                with socket.create_connection(("127.0.0.1", waiting[0]), timeout=1):
+                    waiting.pop(0)
             except OSError:
                 time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("echo server did not start")
+        if waiting:
+            self.stop()
+            raise RuntimeError("echo server did not start")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -370,6 +414,25 @@ def raw_echo_factory(port: int, x: np.ndarray) -> CallFactory:
     return factory
 
 
+def tcp_echo_factory(port: int, x: np.ndarray) -> CallFactory:
+    """The same request bytes, length-prefixed, to `serve_tcp_echo`, and back."""
+    payload = predict_request(x).SerializeToString()
+    message = LENGTH.pack(len(payload)) + payload
+
+    def factory() -> Call:
+        connection = socket.create_connection(("127.0.0.1", port))
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def call() -> None:
+            connection.sendall(message)
+            if _read_exactly(connection, len(message)) is None:
+                raise RuntimeError("tcp echo closed the connection")
+
+        return call
+
+    return factory
+
+
 def machine_facts(note: str) -> list[str]:
     import grpc as grpc_module
 
@@ -406,6 +469,7 @@ def goals(results: dict[str, Stats]) -> list[str]:
     rest_p50 = results["rest small c1"].percentile(0.5)
     grpc_big = results["grpc 1MB c1"].percentile(0.5)
     direct_big = results["direct 1MB c1"].percentile(0.5)
+    floor = direct_big + results["tcp echo 1MB c1"].percentile(0.5)
     return [
         goal(
             batched >= 0.8 * base,
@@ -419,6 +483,8 @@ def goals(results: dict[str, Stats]) -> list[str]:
             f"1 MB over gRPC p50 {grpc_big:.3f} ms = {grpc_big / direct_big:.2f}x direct "
             f"({direct_big:.3f} ms); goal <= 1.5x",
         ),
+        f"      floor: the direct call + a plain TCP echo of the same bytes = {floor:.3f} ms "
+        f"= {floor / direct_big:.2f}x direct, before any protocol",
     ]
 
 
@@ -465,6 +531,7 @@ def scenarios(
         ("grpc 1MB c1", grpc_factory(plain.grpc_port, big), 1, p),
         ("grpc echo floor 1MB c1", grpc_factory(echo.grpc_port, big), 1, e),
         ("grpc raw-bytes echo 1MB c1", raw_echo_factory(echo.grpc_port, big), 1, e),
+        ("tcp echo 1MB c1", tcp_echo_factory(echo.tcp_port, big), 1, e),
         ("rest 1MB c1", rest_factory(plain.rest_port, big), 1, p),
         ("direct 1MB c16", direct_factory(signature, big), 16, None),
         ("grpc 1MB c16", grpc_factory(plain.grpc_port, big), 16, p),
@@ -491,6 +558,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, help="also write the report to this file")
     parser.add_argument("--note", default="", help="a line about the machine for the report")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--tcp-echo", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -509,7 +577,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     same_allocator_everywhere()
     args = parse_args(argv)
     if args.echo_server:
-        return serve_echo(args.echo_server)
+        return serve_echo(args.echo_server, args.tcp_echo)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     facts = machine_facts(args.note)
     model_dir = build_model()

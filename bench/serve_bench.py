@@ -9,7 +9,9 @@ on one asyncio loop, answering after a fixed delay) or the embedded model server
 half_plus_three. Scenarios, all in one run:
 
   (a) stand-in taking 10 ms per call: POST /invocations vs gRPC Predict sent straight to the
-      stand-in, at concurrency 16 (throughput) and 1 (added p50 latency)
+      stand-in, at concurrency 16 (throughput) and 1 (added p50 latency); and the floor of
+      that c=1 rhythm (10 ms idle, then one request): a plain HTTP hop to a process that
+      answers a fixed 404, and the front's own 404 (gunicorn + Flask, none of our code)
   (b) zero-cost stand-in: /invocations vs a reference-like forwarder (gunicorn, 1 gevent worker,
       Flask, a new `requests.post` per call to the same stand-in's REST API), concurrency 16
   (c) embedded backend + half_plus_three: /invocations vs the backend's REST predict, c=1, c=16
@@ -653,10 +655,79 @@ def proxy_cost(results: Results, seconds: float, tail_seconds: float) -> None:
                     f"(a) added p50 latency at c=1 {added:.3f} ms <= {GOAL_ADDED_P50_MS} ms "
                     f"({p.percentile(0.5):.3f} vs {d.percentile(0.5):.3f} ms)",
                 )
+        results.lines["a"].append(paced_floor(serve))
         tail = results.add(run_load("d: /invocations, 10 ms, tail", proxy, 16, tail_seconds))
         tail_goal(results, tail, "behind the 10 ms stand-in")
     finally:
         serve.stop()
+
+
+HOP_ANSWER = (
+    b"HTTP/1.1 404 NOT FOUND\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+)
+PACE_S = 0.010  # idle between paced requests, as a client of the 10 ms stand-in sees it
+PACED_RUNS = 400
+
+
+def hop_server_main(port: int) -> None:
+    """A process answering every GET with a fixed 404: one HTTP hop and nothing else."""
+    listener = socket.create_server(("127.0.0.1", port))
+    while True:
+        connection, _ = listener.accept()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with connection:
+            pending = b""
+            while chunk := connection.recv(65536):
+                pending += chunk
+                while b"\r\n\r\n" in pending:
+                    _, pending = pending.split(b"\r\n\r\n", 1)
+                    connection.sendall(HOP_ANSWER)
+
+
+def paced_p50_ms(client: HttpClient) -> float:
+    """p50 of sequential requests with `PACE_S` of idle before each (the (a) c=1 rhythm)."""
+    times = []
+    for _ in range(PACED_RUNS):
+        time.sleep(PACE_S)
+        start = time.perf_counter()
+        client()
+        times.append(time.perf_counter() - start)
+    client.close()
+    return sorted(times)[len(times) // 2] * 1000
+
+
+def paced_floor(serve: Serve) -> str:
+    """What the (a) c=1 rhythm costs before any of our code runs: a plain HTTP hop to another
+    process, and the front's cheapest answer (a 404 from gunicorn + Flask alone)."""
+    port = free_port()
+    hop = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--hop-server", str(port)]
+    )
+    try:
+        wait_http_status(port, hop)
+        hop_ms = paced_p50_ms(HttpClient(port, "GET", "/nope"))
+    finally:
+        stop_process(hop)
+    front_ms = paced_p50_ms(HttpClient(serve.port, "GET", "/nope"))
+    return (
+        f"- floor at c=1 with {PACE_S * 1000:.0f} ms idle before each request: a plain HTTP hop "
+        f"to another process p50 {hop_ms:.3f} ms; the front's cheapest answer (404 from "
+        f"gunicorn + Flask, none of our code) p50 {front_ms:.3f} ms, {front_ms - hop_ms:.3f} ms "
+        "more than the hop"
+    )
+
+
+def wait_http_status(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            client = HttpClient(port, "GET", "/")
+            client()
+            client.close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise BenchError("the hop server did not start")
 
 
 def tail_goal(results: Results, tail: Stats, where: str) -> None:
@@ -904,7 +975,7 @@ def report(results: Results, facts: list[str], seconds: float) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
         *(stats.row() for stats in results.loads.values()),
         "",
-        "## (a) the front's CPU per request beside the 10 ms stand-in",
+        "## (a) the front's CPU per request beside the 10 ms stand-in, and the c=1 floor",
         "",
         *results.lines.get("a", []),
         "",
@@ -963,6 +1034,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--stand-in"]:
         stand_in_main(argv[1:])
+        return 0
+    if argv[:1] == ["--hop-server"]:
+        hop_server_main(int(argv[1]))
         return 0
     args = parse_args(argv)
     WORK_DIR.mkdir(parents=True, exist_ok=True)
