@@ -76,9 +76,10 @@ def _strip_comments(text: str) -> str:
 
 
 @dataclass
-class _Task:
-    """One request's rows; its handler thread blocks on `_done` until the batch has run (a
-    bare lock: a Future's condition variable cost more per request than the batching saved)."""
+class BatchTask:
+    """One request's rows. A handler thread blocks on `_done` until the batch has run (a bare
+    lock: a Future's condition variable cost more per request than the batching saved); an
+    event loop asks for a callback instead (`when_done`)."""
 
     inputs: Arrays
     rows: int
@@ -88,18 +89,38 @@ class _Task:
     error: BaseException | None = None
     finished: bool = False
     _done: Any = field(default_factory=_locked)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    _callback: Callable[[], None] | None = None
 
     def finish(self, result: Arrays | None = None, error: BaseException | None = None) -> None:
-        if not self.finished:
+        with self._guard:
+            if self.finished:
+                return
             self.result, self.error, self.finished = result, error, True
-            self._done.release()
+            callback = self._callback
+        self._done.release()
+        if callback is not None:
+            callback()
 
-    def wait(self) -> Arrays:
-        self._done.acquire()
+    def when_done(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the task has finished (at once if it has), on the finishing
+        thread: it must only hand over, e.g. `loop.call_soon_threadsafe`."""
+        with self._guard:
+            if not self.finished:
+                self._callback = callback
+                return
+        callback()
+
+    def outcome(self) -> Arrays:
+        """The rows' outputs, or the batch's error raised; only once finished."""
         if self.error is not None:
             raise self.error
         assert self.result is not None
         return self.result
+
+    def wait(self) -> None:
+        """Block this thread until the task has finished (once per task)."""
+        self._done.acquire()
 
 
 class BatchScheduler:
@@ -107,7 +128,7 @@ class BatchScheduler:
 
     def __init__(self, params: BatchingParameters) -> None:
         self.params = params
-        self._queues: dict[Hashable, deque[_Task]] = {}
+        self._queues: dict[Hashable, deque[BatchTask]] = {}
         self._cond = threading.Condition()
         self._stopped = False
         self.batches_run = 0
@@ -120,10 +141,21 @@ class BatchScheduler:
 
     def run(self, key: Hashable, inputs: Mapping[str, np.ndarray], run: RunBatch) -> Arrays:
         """Run `inputs` (all with the same first dimension) as part of a batch."""
+        task = self.submit(key, inputs, run)
+        if task is None:
+            return run(dict(inputs))
+        task.wait()
+        return task.outcome()
+
+    def submit(
+        self, key: Hashable, inputs: Mapping[str, np.ndarray], run: RunBatch
+    ) -> BatchTask | None:
+        """Queue `inputs` for a batch; None when they cannot be batched (no common first
+        dimension, or more rows than a batch holds): the caller runs them on their own."""
         rows = _rows(inputs)
         if rows is None or rows > self.params.max_batch_size:
-            return run(dict(inputs))
-        task = _Task(dict(inputs), rows, run)
+            return None
+        task = BatchTask(dict(inputs), rows, run)
         limit = self.params.max_enqueued_batches * self.params.max_batch_size
         with self._cond:
             if self._stopped:
@@ -141,7 +173,7 @@ class BatchScheduler:
             # batch saved (each one a GIL hand-off to a thread that goes back to waiting).
             if not queued or queued + rows >= self.params.max_batch_size:
                 self._cond.notify()
-        return task.wait()
+        return task
 
     def stop(self) -> None:
         """Stop the batch threads; queued requests fail at once instead of waiting forever."""
@@ -159,7 +191,7 @@ class BatchScheduler:
                 return
             self._execute(batch)
 
-    def _next_batch(self) -> list[_Task] | None:
+    def _next_batch(self) -> list[BatchTask] | None:
         timeout = self.params.batch_timeout_micros / 1e6
         with self._cond:
             while not self._stopped:
@@ -175,7 +207,7 @@ class BatchScheduler:
                 self._cond.wait(None if wake_at is None else wake_at - now)
             return None
 
-    def _take(self, queue: deque[_Task]) -> list[_Task]:
+    def _take(self, queue: deque[BatchTask]) -> list[BatchTask]:
         batch, rows = [], 0
         while queue and rows + queue[0].rows <= self.params.max_batch_size:
             task = queue.popleft()
@@ -183,7 +215,7 @@ class BatchScheduler:
             rows += task.rows
         return batch
 
-    def _execute(self, batch: list[_Task]) -> None:
+    def _execute(self, batch: list[BatchTask]) -> None:
         self.batches_run += 1
         try:
             merged = {

@@ -4,14 +4,18 @@ Resolves the servable, checks the signature's method, runs it (through the batch
 batching is on) and returns numpy results; REST and gRPC only translate to and from the wire.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tensorflow.core.example import example_pb2, feature_pb2
 
-from sagemaker_tensorflow_runtime.serving.modelserver.batching import BatchScheduler, batch_key
+from sagemaker_tensorflow_runtime.serving.modelserver.batching import (
+    BatchScheduler,
+    BatchTask,
+    batch_key,
+)
 from sagemaker_tensorflow_runtime.serving.modelserver.errors import invalid
 from sagemaker_tensorflow_runtime.serving.modelserver.manager import ModelManager, VersionStatus
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
@@ -22,6 +26,7 @@ from sagemaker_tensorflow_runtime.serving.modelserver.signatures import (
 )
 
 Arrays = dict[str, np.ndarray]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,23 @@ class Classification:
     signature: Signature
 
 
+Steps = Generator[BatchTask, None, T]
+"""Work that may wait for a batch: it yields each batch task it waits for, to be resumed once
+that task has finished, and returns its result. `complete` runs it on the calling thread; the
+gRPC loop (`grpc_loop`) runs it without blocking, so no thread waits while a batch fills."""
+
+
+def complete(steps: Steps[T]) -> T:
+    """Run `steps` to the end on this thread, blocking on each batch it waits for."""
+    try:
+        task = next(steps)
+        while True:
+            task.wait()
+            task = steps.send(None)
+    except StopIteration as done:
+        return done.value
+
+
 class DataPlane:
     """Predict, classify, regress, status and metadata over the model manager."""
 
@@ -64,6 +86,27 @@ class DataPlane:
             raise invalid("Missing model name in request.")
         return self.manager.resolve(target.name, target.version, target.label)
 
+    def run_steps(
+        self,
+        servable: Servable,
+        signature: Signature,
+        inputs: Arrays,
+        output_filter: Iterable[str] = (),
+    ) -> Steps[Arrays]:
+        wanted = tuple(output_filter)
+
+        def call(batch: Arrays) -> Arrays:
+            return servable.run(signature, batch, wanted)
+
+        task = None
+        if self.batcher is not None:
+            key = (*batch_key(id(servable), signature.key, inputs), wanted)
+            task = self.batcher.submit(key, inputs, call)
+        if task is None:
+            return call(dict(inputs))
+        yield task
+        return task.outcome()
+
     def run(
         self,
         servable: Servable,
@@ -71,20 +114,19 @@ class DataPlane:
         inputs: Arrays,
         output_filter: Iterable[str] = (),
     ) -> Arrays:
-        wanted = tuple(output_filter)
-        if self.batcher is None:
-            return servable.run(signature, inputs, wanted)
-        key = (*batch_key(id(servable), signature.key, inputs), wanted)
-        return self.batcher.run(key, inputs, lambda batch: servable.run(signature, batch, wanted))
+        return complete(self.run_steps(servable, signature, inputs, output_filter))
 
-    def predict(self, target: Target, inputs: Arrays, output_filter: Iterable[str] = ()) -> Result:
+    def predict_steps(
+        self, target: Target, inputs: Arrays, output_filter: Iterable[str] = ()
+    ) -> Steps[Result]:
         servable = self._servable(target)
         signature = servable.signature(target.signature_name)
-        return Result(self.run(servable, signature, inputs, output_filter), servable, signature)
+        outputs = yield from self.run_steps(servable, signature, inputs, output_filter)
+        return Result(outputs, servable, signature)
 
-    def _examples_run(
+    def _examples_steps(
         self, target: Target, method: str, examples: list[bytes]
-    ) -> tuple[Arrays, Servable, Signature]:
+    ) -> Steps[tuple[Arrays, Servable, Signature]]:
         servable = self._servable(target)
         signature = servable.signature(target.signature_name)
         if signature.method_name != method:
@@ -98,15 +140,19 @@ class DataPlane:
         array = np.empty(len(examples), dtype=object)
         array[:] = examples
         key = next(iter(signature.inputs))
-        return self.run(servable, signature, {key: array}), servable, signature
+        outputs = yield from self.run_steps(servable, signature, {key: array})
+        return outputs, servable, signature
 
-    def regress(self, target: Target, examples: list[bytes]) -> Result:
-        outputs, servable, signature = self._examples_run(target, REGRESS, examples)
+    def regress_steps(self, target: Target, examples: list[bytes]) -> Steps[Result]:
+        outputs, servable, signature = yield from self._examples_steps(target, REGRESS, examples)
         values = outputs.get("outputs", next(iter(outputs.values())))
         return Result({"outputs": values.reshape(len(examples))}, servable, signature)
 
-    def classify(self, target: Target, examples: list[bytes]) -> Classification:
-        outputs, servable, signature = self._examples_run(target, CLASSIFY, examples)
+    def regress(self, target: Target, examples: list[bytes]) -> Result:
+        return complete(self.regress_steps(target, examples))
+
+    def classify_steps(self, target: Target, examples: list[bytes]) -> Steps[Classification]:
+        outputs, servable, signature = yield from self._examples_steps(target, CLASSIFY, examples)
         classes, scores = outputs.get("classes"), outputs.get("scores")
         rows = []
         for i in range(len(examples)):
@@ -120,6 +166,9 @@ class DataPlane:
                 ]
             )
         return Classification(rows, servable, signature)
+
+    def classify(self, target: Target, examples: list[bytes]) -> Classification:
+        return complete(self.classify_steps(target, examples))
 
     def status(self, target: Target) -> list[VersionStatus]:
         if not target.name:

@@ -49,19 +49,13 @@ class Flags:
 
     @property
     def grpc_handler_threads(self) -> int:
-        """`--grpc_max_threads`, else a default for a Python server.
-
-        Without batching, the threads that run the calls too costly for the event loop
-        (`grpc_loop`) and model reloads: at least 4 (a reload holds one for its whole load) and
-        one per core beyond that, since every call needs the GIL between TensorFlow's own
-        work. With batching, handlers mostly wait for their batch, which can only fill with as
-        many requests as there are handlers, so TF Serving's 4 per core stays.
+        """`--grpc_max_threads`, else max(4, cores): the threads that run the calls too
+        costly for the event loop (`grpc_loop`) and model reloads. At least 4, as a reload holds
+        one for its whole load; one per core beyond that, since every call needs the GIL
+        between TensorFlow's own work (TF Serving's 4 per core thrash it). Batched calls wait
+        for their batch on the loop, not on these threads.
         """
-        if self.grpc_max_threads:
-            return self.grpc_max_threads
-        if self.enable_batching:
-            return self.threads
-        return max(4, os.cpu_count() or 1)
+        return self.grpc_max_threads or max(4, os.cpu_count() or 1)
 
 
 def _convert(name: str, kind: Any, raw: str | None) -> Any:

@@ -11,21 +11,35 @@ A call runs on the loop only while its kind (`CallCosts`) has been measured to t
 the loop), so it goes to the thread pool, where TensorFlow runs concurrent calls side by side
 (it releases the GIL). A kind starts on the pool and moves to the loop once seen to be cheap;
 HandleReloadConfigRequest, which waits for model loads, always runs on the pool.
-The servicers are the thread-pool server's, unchanged: they end a call with `context.abort`,
-which here raises `_Abort` for the loop to answer with.
+
+With batching, a call's `Steps` (dataplane) yield the batch task they wait for; on the loop
+the call is suspended until a batch thread has run it, so no thread waits while batches fill
+(grpcio's thread-pool server kept one per waiting call, TF Serving's 4 per core of them).
+Servicer methods take the request and return the response or such steps; a ServingError they
+raise becomes the call's status and message.
 """
 
 import asyncio
+import contextlib
+import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
-from typing import Any, NoReturn
+from typing import Any
 
 import grpc
 from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+
+from sagemaker_tensorflow_runtime.serving.modelserver.batching import BatchTask
+from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import complete
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import ServingError
+
+logger = logging.getLogger(__name__)
+Kind = tuple[str, str, int]  # (method, model, request size class): see CallCosts
+Method = Callable[[Any], Any]  # request -> response, or Steps returning it
 
 # How long a call may hold the loop. Below this a call is mostly Python holding the GIL
 # (protobuf, numpy), which a thread would hold just as long; above it TensorFlow's own work
@@ -36,23 +50,6 @@ ALWAYS_ON_POOL = frozenset({"HandleReloadConfigRequest"})
 START_TIMEOUT_S = 60.0
 PREDICTION_METHODS = ("Predict", "Classify", "Regress", "MultiInference", "GetModelMetadata")
 MODEL_METHODS = ("GetModelStatus", "HandleReloadConfigRequest")
-
-
-class _Abort(Exception):
-    def __init__(self, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(details)
-        self.code = code
-        self.details = details
-
-
-class _RaisingContext:
-    """What the servicers use of a ServicerContext, for a call run outside grpcio's own."""
-
-    def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
-        raise _Abort(code, details)
-
-
-RAISING_CONTEXT = _RaisingContext()
 
 
 class CallCosts:
@@ -68,13 +65,13 @@ class CallCosts:
 
     def __init__(self, inline_seconds: float = INLINE_SECONDS) -> None:
         self.inline_seconds = inline_seconds
-        self._recent: dict[tuple[str, str, int], deque[float]] = {}
+        self._recent: dict[Kind, deque[float]] = {}
 
-    def on_loop(self, key: tuple[str, str, int]) -> bool:
+    def on_loop(self, key: Kind) -> bool:
         recent = self._recent.get(key)
         return recent is not None and min(recent) <= self.inline_seconds
 
-    def record(self, key: tuple[str, str, int], seconds: float) -> None:
+    def record(self, key: Kind, seconds: float) -> None:
         recent = self._recent.get(key)
         if recent is None:  # never empty where `on_loop` can see it
             self._recent.setdefault(key, deque((seconds,), maxlen=WINDOW))
@@ -82,33 +79,73 @@ class CallCosts:
             recent.append(seconds)
 
 
-def kind_of(name: str, request: Any) -> tuple[str, str, int]:
+def kind_of(name: str, request: Any) -> Kind:
     spec = getattr(request, "model_spec", None)
     return name, spec.name if spec is not None else "", request.ByteSize().bit_length() // 2
 
 
-def _timed(method: Callable[[Any, Any], Any], request: Any, costs: CallCosts, key: Any) -> Any:
+def _on_thread(method: Method, request: Any, costs: CallCosts, key: Kind) -> Any:
     start = time.perf_counter()
     try:
-        return method(request, RAISING_CONTEXT)
+        result = method(request)
+        return complete(result) if isinstance(result, Generator) else result
     finally:
         costs.record(key, time.perf_counter() - start)
 
 
+async def _on_loop(method: Method, request: Any, costs: CallCosts, key: Kind) -> Any:
+    """Run `method` here; while its steps wait for a batch, the loop serves other calls.
+    What is timed is the time spent running, not the waiting."""
+    spent, start, waiting = 0.0, time.perf_counter(), False
+    try:
+        result = method(request)
+        if not isinstance(result, Generator):
+            return result
+        task = next(result)
+        while True:
+            spent, waiting = spent + time.perf_counter() - start, True
+            await _finished(task)
+            start, waiting = time.perf_counter(), False
+            task = result.send(None)
+    except StopIteration as done:
+        return done.value
+    finally:
+        costs.record(key, spent if waiting else spent + time.perf_counter() - start)
+
+
+async def _finished(task: BatchTask) -> None:
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def resolve() -> None:
+        if not done.done():  # a cancelled call (deadline, client gone) stopped waiting
+            done.set_result(None)
+
+    def hand_over() -> None:  # on the batch thread
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(resolve)
+
+    task.when_done(hand_over)
+    await done
+
+
 def adapt(
-    name: str, method: Callable[[Any, Any], Any], costs: CallCosts, pool: ThreadPoolExecutor
+    name: str, method: Method, costs: CallCosts, pool: ThreadPoolExecutor
 ) -> Callable[[Any, Any], Awaitable[Any]]:
-    """`method` (a thread-pool servicer's) as an asyncio handler."""
+    """`method` (request -> response or Steps, raising ServingError) as an asyncio handler."""
 
     async def handler(request: Any, context: Any) -> Any:
         key = kind_of(name, request)
         try:
             if name not in ALWAYS_ON_POOL and costs.on_loop(key):
-                return _timed(method, request, costs, key)
+                return await _on_loop(method, request, costs, key)
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(pool, _timed, method, request, costs, key)
-        except _Abort as exc:
-            await context.abort(exc.code, exc.details)
+            return await loop.run_in_executor(pool, _on_thread, method, request, costs, key)
+        except ServingError as exc:
+            await context.abort(grpc.StatusCode[exc.code.name], exc.message)
+        except Exception as exc:  # a bad request must not kill the server
+            logger.exception("gRPC %s failed", name)
+            await context.abort(grpc.StatusCode.INTERNAL, str(exc))
 
     return handler
 

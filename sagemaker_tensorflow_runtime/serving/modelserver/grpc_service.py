@@ -6,10 +6,8 @@ fields; responses carry numeric tensors as `tensor_content`.
 
 import logging
 from collections.abc import Callable
-from concurrent import futures
-from typing import Any, TypeVar
+from typing import Any
 
-import grpc
 import numpy as np
 import tensorflow as tf
 from google.protobuf import any_pb2
@@ -20,14 +18,12 @@ from tensorflow_serving.apis import (
     inference_pb2,
     model_management_pb2,
     model_pb2,
-    model_service_pb2_grpc,
     predict_pb2,
-    prediction_service_pb2_grpc,
     regression_pb2,
 )
 
-from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import DataPlane, Target
-from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, ServingError, invalid
+from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import DataPlane, Steps, Target
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, invalid
 from sagemaker_tensorflow_runtime.serving.modelserver.grpc_loop import LoopServer
 from sagemaker_tensorflow_runtime.serving.modelserver.model_config import from_proto
 from sagemaker_tensorflow_runtime.serving.modelserver.servable import Servable
@@ -37,7 +33,6 @@ from sagemaker_tensorflow_runtime.serving.tensors.tensor_proto import to_numpy
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_BYTES = 2**31 - 1
-Response = TypeVar("Response")
 
 
 def target_of(spec: model_pb2.ModelSpec) -> Target:
@@ -92,39 +87,30 @@ def examples_of(input_proto: Any) -> list[bytes]:
     raise invalid("Input is empty")
 
 
-def _guard(call: Callable[[], Response], context: grpc.ServicerContext) -> Response:
-    try:
-        return call()
-    except ServingError as exc:
-        context.abort(grpc.StatusCode[exc.code.name], exc.message)
-    except Exception as exc:  # a bad request must not kill the server
-        logger.exception("gRPC request failed")
-        context.abort(grpc.StatusCode.INTERNAL, str(exc))
-    raise AssertionError("unreachable")
+class PredictionService:
+    """Predict, Classify, Regress, MultiInference and GetModelMetadata.
 
-
-class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
-    """Predict, Classify, Regress, MultiInference and GetModelMetadata."""
+    Each method takes the request and returns the response, or `Steps` that yield the batch
+    tasks they wait for and return it (see `grpc_loop`); errors are ServingErrors raised."""
 
     def __init__(self, dataplane: DataPlane) -> None:
         self.dataplane = dataplane
 
-    def Predict(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def call() -> Any:
-            inputs = {key: to_array(proto) for key, proto in request.inputs.items()}
-            result = self.dataplane.predict(
-                target_of(request.model_spec), inputs, list(request.output_filter)
-            )
-            response = predict_pb2.PredictResponse()
-            for name, array in result.outputs.items():
-                fill_proto(response.outputs[name], array)
-            fill_spec(response.model_spec, result.servable, result.signature.key)
-            return response
+    def Predict(self, request: Any) -> Steps[Any]:
+        inputs = {key: to_array(proto) for key, proto in request.inputs.items()}
+        result = yield from self.dataplane.predict_steps(
+            target_of(request.model_spec), inputs, list(request.output_filter)
+        )
+        response = predict_pb2.PredictResponse()
+        for name, array in result.outputs.items():
+            fill_proto(response.outputs[name], array)
+        fill_spec(response.model_spec, result.servable, result.signature.key)
+        return response
 
-        return _guard(call, context)
-
-    def _classify(self, request: Any) -> Any:
-        result = self.dataplane.classify(target_of(request.model_spec), examples_of(request.input))
+    def Classify(self, request: Any) -> Steps[Any]:
+        result = yield from self.dataplane.classify_steps(
+            target_of(request.model_spec), examples_of(request.input)
+        )
         response = classification_pb2.ClassificationResponse()
         for row in result.classes:
             classifications = response.result.classifications.add()
@@ -135,62 +121,52 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         fill_spec(response.model_spec, result.servable, result.signature.key)
         return response
 
-    def _regress(self, request: Any) -> Any:
-        result = self.dataplane.regress(target_of(request.model_spec), examples_of(request.input))
+    def Regress(self, request: Any) -> Steps[Any]:
+        result = yield from self.dataplane.regress_steps(
+            target_of(request.model_spec), examples_of(request.input)
+        )
         response = regression_pb2.RegressionResponse()
         for value in result.outputs["outputs"].tolist():
             response.result.regressions.add().value = float(value)
         fill_spec(response.model_spec, result.servable, result.signature.key)
         return response
 
-    def Classify(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return _guard(lambda: self._classify(request), context)
+    def MultiInference(self, request: Any) -> Steps[Any]:
+        response = inference_pb2.MultiInferenceResponse()
+        for task in request.tasks:
+            single = _single_task_request(task, request.input)
+            result = response.results.add()
+            if task.method_name == "tensorflow/serving/classify":
+                answer = yield from self.Classify(single)
+                result.classification_result.CopyFrom(answer.result)
+            elif task.method_name == "tensorflow/serving/regress":
+                answer = yield from self.Regress(single)
+                result.regression_result.CopyFrom(answer.result)
+            else:
+                raise invalid(f"Unsupported signature method_name: {task.method_name}")
+            result.model_spec.CopyFrom(answer.model_spec)
+        return response
 
-    def Regress(self, request: Any, context: grpc.ServicerContext) -> Any:
-        return _guard(lambda: self._regress(request), context)
-
-    def MultiInference(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def call() -> Any:
-            response = inference_pb2.MultiInferenceResponse()
-            for task in request.tasks:
-                single = _single_task_request(task, request.input)
-                result = response.results.add()
-                if task.method_name == "tensorflow/serving/classify":
-                    answer = self._classify(single)
-                    result.classification_result.CopyFrom(answer.result)
-                elif task.method_name == "tensorflow/serving/regress":
-                    answer = self._regress(single)
-                    result.regression_result.CopyFrom(answer.result)
-                else:
-                    raise invalid(f"Unsupported signature method_name: {task.method_name}")
-                result.model_spec.CopyFrom(answer.model_spec)
-            return response
-
-        return _guard(call, context)
-
-    def GetModelMetadata(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def call() -> Any:
-            fields = list(request.metadata_field)
-            if fields != ["signature_def"]:
-                raise invalid(
-                    "Metadata field(s) not supported: only 'signature_def' is available"
-                    if fields
-                    else "GetModelMetadataRequest must specify at least one metadata_field"
-                )
-            servable = self.dataplane.servable_for_metadata(target_of(request.model_spec))
-            signature_map = get_model_metadata_pb2.SignatureDefMap()
-            for key, sig in servable.meta_graph.signature_def.items():
-                if key != "__saved_model_init_op":
-                    signature_map.signature_def[key].CopyFrom(sig)
-            response = get_model_metadata_pb2.GetModelMetadataResponse()
-            packed = any_pb2.Any()
-            packed.Pack(signature_map)
-            response.metadata["signature_def"].CopyFrom(packed)
-            response.model_spec.name = servable.name
-            response.model_spec.version.value = servable.version
-            return response
-
-        return _guard(call, context)
+    def GetModelMetadata(self, request: Any) -> Any:
+        fields = list(request.metadata_field)
+        if fields != ["signature_def"]:
+            raise invalid(
+                "Metadata field(s) not supported: only 'signature_def' is available"
+                if fields
+                else "GetModelMetadataRequest must specify at least one metadata_field"
+            )
+        servable = self.dataplane.servable_for_metadata(target_of(request.model_spec))
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, sig in servable.meta_graph.signature_def.items():
+            if key != "__saved_model_init_op":
+                signature_map.signature_def[key].CopyFrom(sig)
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        packed = any_pb2.Any()
+        packed.Pack(signature_map)
+        response.metadata["signature_def"].CopyFrom(packed)
+        response.model_spec.name = servable.name
+        response.model_spec.version.value = servable.version
+        return response
 
 
 def _single_task_request(task: Any, input_proto: Any) -> Any:
@@ -204,41 +180,35 @@ def _single_task_request(task: Any, input_proto: Any) -> Any:
     return request
 
 
-class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+class ModelService:
     """GetModelStatus and HandleReloadConfigRequest (load/unload at run time)."""
 
     def __init__(self, dataplane: DataPlane, reload: Callable[[list[Any]], list[str]]) -> None:
         self.dataplane = dataplane
         self._reload = reload
 
-    def GetModelStatus(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def call() -> Any:
-            response = get_model_status_pb2.GetModelStatusResponse()
-            states = get_model_status_pb2.ModelVersionStatus.State
-            for status in self.dataplane.status(target_of(request.model_spec)):
-                entry = response.model_version_status.add()
-                entry.version = status.version
-                entry.state = states.Value(status.state)
-                entry.status.error_code = int(status.error_code)
-                entry.status.error_message = status.error_message
-            return response
+    def GetModelStatus(self, request: Any) -> Any:
+        response = get_model_status_pb2.GetModelStatusResponse()
+        states = get_model_status_pb2.ModelVersionStatus.State
+        for status in self.dataplane.status(target_of(request.model_spec)):
+            entry = response.model_version_status.add()
+            entry.version = status.version
+            entry.state = states.Value(status.state)
+            entry.status.error_code = int(status.error_code)
+            entry.status.error_message = status.error_message
+        return response
 
-        return _guard(call, context)
-
-    def HandleReloadConfigRequest(self, request: Any, context: grpc.ServicerContext) -> Any:
-        def call() -> Any:
-            response = model_management_pb2.ReloadConfigResponse()
-            try:
-                configs = from_proto(request.config)
-            except ValueError as exc:
-                raise invalid(str(exc)) from None
-            errors = self._reload(configs)
-            if errors:
-                response.status.error_code = int(Code.UNKNOWN)
-                response.status.error_message = "; ".join(errors)
-            return response
-
-        return _guard(call, context)
+    def HandleReloadConfigRequest(self, request: Any) -> Any:
+        response = model_management_pb2.ReloadConfigResponse()
+        try:
+            configs = from_proto(request.config)
+        except ValueError as exc:
+            raise invalid(str(exc)) from None
+        errors = self._reload(configs)
+        if errors:
+            response.status.error_code = int(Code.UNKNOWN)
+            response.status.error_message = "; ".join(errors)
+        return response
 
 
 def start_grpc_server(
@@ -247,29 +217,15 @@ def start_grpc_server(
     reload: Callable[[list[Any]], list[str]],
     max_workers: int,
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-    batching: bool = False,
-) -> Any:
-    """The gRPC API on `address`; anything with `stop(grace)`.
-
-    Without batching it runs on an event loop (`grpc_loop`). With batching every handler
-    waits for its batch, and a thread per waiting call is what lets batches fill (on the loop,
-    through its thread pool, grpc+batching at 16 clients fell from ~2,200 to ~1,500/s).
-    """
-    prediction = PredictionService(dataplane)
-    models = ModelService(dataplane, reload)
-    options = [
-        ("grpc.max_send_message_length", max_message_bytes),
-        ("grpc.max_receive_message_length", max_message_bytes),
-    ]
-    if not batching:
-        return LoopServer(address, prediction, models, max_workers, options)
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        options=options,
+) -> LoopServer:
+    """The gRPC API on `address`, served on an event loop (`grpc_loop`)."""
+    return LoopServer(
+        address,
+        PredictionService(dataplane),
+        ModelService(dataplane, reload),
+        max_workers,
+        [
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", max_message_bytes),
+        ],
     )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction, server)
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(models, server)
-    if server.add_insecure_port(address) == 0:
-        raise OSError(f"cannot bind the gRPC port {address}")
-    server.start()
-    return server

@@ -110,7 +110,6 @@ class ModelServer:
             self.reload,
             workers,
             self.flags.grpc_max_message_bytes,
-            batching=self.batcher is not None,
         )
         logger.info(
             "Running gRPC ModelServer at %s:%d ...", self.flags.bind_address, self.flags.port

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+import numpy as np
 import pytest
 from tensorflow_serving.apis import (
     get_model_status_pb2,
@@ -20,6 +21,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from sagemaker_tensorflow_runtime.serving.modelserver.batching import BatchTask
+from sagemaker_tensorflow_runtime.serving.modelserver.dataplane import Steps
+from sagemaker_tensorflow_runtime.serving.modelserver.errors import Code, ServingError
 from sagemaker_tensorflow_runtime.serving.modelserver.grpc_loop import (
     INLINE_SECONDS,
     WINDOW,
@@ -32,42 +36,56 @@ LOOP_THREAD = "grpc"  # the loop's thread; the pool's are grpc_0, grpc_1, ...
 
 
 class Prediction:
-    """Predict sleeps for `delays[model]` seconds, or waits for `gates[model]` when set."""
+    """Predict sleeps for `delays[model]` seconds, waits for `gates[model]` when set, or (model
+    "batched") waits for `batch`, a BatchTask another thread finishes, as data-plane steps do."""
 
     def __init__(self) -> None:
         self.threads: list[tuple[str, str]] = []
         self.delays: dict[str, float] = {}
         self.gates: dict[str, threading.Event] = {}
+        self.batch: BatchTask | None = None
 
-    def Predict(self, request: Any, context: Any) -> Any:
+    def Predict(self, request: Any) -> Any:
         model = request.model_spec.name
         self.threads.append((model, threading.current_thread().name))
         if model == "missing":
-            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: {model}")
+            raise ServingError(Code.NOT_FOUND, f"Servable not found for request: {model}")
         if model == "broken":
-            raise RuntimeError("not a ServingError")  # a servicer bug: grpcio's UNKNOWN
+            raise RuntimeError("not a ServingError")
+        if model == "batched":
+            return self._batched()
         if model in self.gates:
             assert self.gates[model].wait(30), "the gate was never opened"
         time.sleep(self.delays.get(model, 0.0))
-        response = predict_pb2.PredictResponse()
-        response.model_spec.name = model
-        return response
+        return answer(model)
 
-    def Classify(self, request: Any, context: Any) -> Any:
+    def _batched(self) -> Steps[Any]:
+        assert self.batch is not None
+        yield self.batch
+        self.threads.append(("batched, resumed", threading.current_thread().name))
+        return answer(f"batched {self.batch.outcome()['y'][0]:g}")
+
+    def Classify(self, request: Any) -> Any:
         raise NotImplementedError  # the server registers every method; these tests need one
 
     Regress = MultiInference = GetModelMetadata = Classify
+
+
+def answer(model: str) -> Any:
+    response = predict_pb2.PredictResponse()
+    response.model_spec.name = model
+    return response
 
 
 class Models:
     def __init__(self) -> None:
         self.threads: list[str] = []
 
-    def GetModelStatus(self, request: Any, context: Any) -> Any:
+    def GetModelStatus(self, request: Any) -> Any:
         self.threads.append(threading.current_thread().name)
         return get_model_status_pb2.GetModelStatusResponse()
 
-    def HandleReloadConfigRequest(self, request: Any, context: Any) -> Any:
+    def HandleReloadConfigRequest(self, request: Any) -> Any:
         self.threads.append(threading.current_thread().name)
         return model_management_pb2.ReloadConfigResponse()
 
@@ -188,30 +206,57 @@ def test_abort_reaches_the_client_with_its_code_and_message(served: Any, calls: 
     assert failure.value.details() == "Servable not found for request: missing"
 
 
-def test_an_unexpected_exception_fails_the_call_not_the_server(served: Any) -> None:
+def test_an_unexpected_exception_is_internal_with_its_message(served: Any) -> None:
     _, channel, _ = served
     with pytest.raises(grpc.RpcError) as failure:
         predict(channel, "broken")
-    assert failure.value.code() == grpc.StatusCode.UNKNOWN
+    assert failure.value.code() == grpc.StatusCode.INTERNAL
+    assert failure.value.details() == "not a ServingError"
     assert predict(channel, "cheap").model_spec.name == "cheap"
 
 
-def test_a_taken_port_is_an_oserror_naming_it() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        address = f"127.0.0.1:{taken.getsockname()[1]}"
-        before = {thread.name for thread in threading.enumerate()}
-        with pytest.raises(OSError, match=f"cannot bind the gRPC port {address}"):
-            LoopServer(address, Prediction(), Models(), pool_threads=1, options=[])
-        assert LOOP_THREAD not in {t.name for t in threading.enumerate()} - before
+def batch_task() -> BatchTask:
+    return BatchTask({"x": np.zeros(1)}, 1, lambda inputs: inputs)
 
 
-def test_stop_refuses_calls_and_ends_the_loop_thread(served: Any) -> None:
-    _, channel, server = served
-    predict(channel, "cheap")
-    server.stop(0)
+def test_a_call_waiting_for_its_batch_holds_neither_the_loop_nor_a_thread(served: Any) -> None:
+    servicers, channel, _ = served
+    prediction = servicers.prediction
+    for _ in range(2):  # first seen on the pool (blocking there), then on the loop
+        prediction.batch = batch_task()
+        prediction.batch.finish({"y": np.array([1.0])})
+        assert predict(channel, "batched").model_spec.name == "batched 1"
+    prediction.batch = waiting = batch_task()
+    answers: list[Any] = []
+    caller = threading.Thread(target=lambda: answers.append(predict(channel, "batched")))
+    caller.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(prediction.threads) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the third call has yielded its task
+        for _ in range(2):
+            assert predict(channel, "cheap").model_spec.name == "cheap"
+        assert not answers
+    finally:
+        threading.Thread(target=waiting.finish, args=({"y": np.array([2.0])},)).start()
+        caller.join(30)
+    assert answers[0].model_spec.name == "batched 2"
+    batched = [thread for model, thread in prediction.threads if model.startswith("batched")]
+    assert batched[0].startswith("grpc_") and batched[1].startswith("grpc_")
+    assert batched[2:] == [LOOP_THREAD] * 4  # started and resumed on the loop, twice
+
+
+def test_a_batch_error_reaches_the_caller_on_the_loop(served: Any) -> None:
+    servicers, channel, _ = served
+    prediction = servicers.prediction
+    for _ in range(2):  # first seen on the pool, then on the loop
+        prediction.batch = batch_task()
+        prediction.batch.finish({"y": np.array([1.0])})
+        predict(channel, "batched")
+    prediction.batch = batch_task()
+    prediction.batch.finish(error=ServingError(Code.INVALID_ARGUMENT, "bad rows"))
     with pytest.raises(grpc.RpcError) as failure:
-        predict(channel, "cheap")
-    assert failure.value.code() == grpc.StatusCode.UNAVAILABLE
-    assert not server._thread.is_alive()
+        predict(channel, "batched")
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.details() == "bad rows"
+    assert prediction.threads[-2:] == [("batched", LOOP_THREAD), ("batched, resumed", LOOP_THREAD)]

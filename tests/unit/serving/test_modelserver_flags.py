@@ -9,5 +9,5 @@ def test_grpc_handler_threads() -> None:
     cores = os.cpu_count() or 1
     assert parse_flags(["--port=1"]).grpc_handler_threads == max(4, cores)
     batching = parse_flags(["--port=1", "--enable_batching"])
-    assert batching.grpc_handler_threads == max(4, 4 * cores)  # TF Serving's own default
+    assert batching.grpc_handler_threads == max(4, cores)  # batched calls wait on the loop
     assert parse_flags(["--port=1", "--grpc_max_threads=3"]).grpc_handler_threads == 3
