@@ -139,14 +139,6 @@ class BatchScheduler:
         for thread in self._threads:
             thread.start()
 
-    def run(self, key: Hashable, inputs: Mapping[str, np.ndarray], run: RunBatch) -> Arrays:
-        """Run `inputs` (all with the same first dimension) as part of a batch."""
-        task = self.submit(key, inputs, run)
-        if task is None:
-            return run(dict(inputs))
-        task.wait()
-        return task.outcome()
-
     def submit(
         self, key: Hashable, inputs: Mapping[str, np.ndarray], run: RunBatch
     ) -> BatchTask | None:

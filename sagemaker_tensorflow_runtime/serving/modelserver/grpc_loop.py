@@ -56,11 +56,12 @@ class CallCosts:
     """Each kind of call's recent durations, to decide where its next call runs.
 
     A kind is (method, model, request size within a factor of 4), so a model's small and
-    large requests are judged apart. The judge is the shortest of the last `WINDOW`: a call
-    on the thread pool is also timed while it waits for the GIL, and under load that kept
-    cheap calls on the pool (their average stayed above the line because they were there);
-    the shortest of several leaves most of the waiting out. Unknown kinds start on the pool,
-    which also takes a model's slow first calls (graph optimisation on first use).
+    large requests are judged apart. The judge is the median of the last `WINDOW` durations:
+    a call on the thread pool is also timed while it waits for the GIL, and under load an
+    average kept cheap calls on the pool (a few long waits pulled it over the line, and they
+    waited because they were there); a median leaves such waits out, yet a kind whose calls are
+    mostly long still leaves the loop. Unknown kinds start on the pool, which also takes a
+    model's slow first calls (graph optimisation on first use).
     """
 
     def __init__(self, inline_seconds: float = INLINE_SECONDS) -> None:
@@ -69,7 +70,7 @@ class CallCosts:
 
     def on_loop(self, key: Kind) -> bool:
         recent = self._recent.get(key)
-        return recent is not None and min(recent) <= self.inline_seconds
+        return recent is not None and sorted(recent)[len(recent) // 2] <= self.inline_seconds
 
     def record(self, key: Kind, seconds: float) -> None:
         recent = self._recent.get(key)

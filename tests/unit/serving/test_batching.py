@@ -23,7 +23,10 @@ def run_concurrently(scheduler: BatchScheduler, keys: list[str]) -> dict[int, np
 
     def one(index: int) -> None:
         inputs = {"x": np.array([float(index)])}
-        results[index] = scheduler.run(keys[index], inputs, double)["y"]
+        task = scheduler.submit(keys[index], inputs, double)
+        assert task is not None
+        task.wait()
+        results[index] = task.outcome()["y"]
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(keys))]
     for thread in threads:

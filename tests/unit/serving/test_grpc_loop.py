@@ -126,15 +126,21 @@ def predict(channel: grpc.Channel, model: str) -> Any:
 def test_costs_unknown_kinds_go_to_the_pool_cheap_ones_to_the_loop() -> None:
     costs = CallCosts()
     key = ("Predict", "m", 3)
+    cheap, slow = INLINE_SECONDS / 4, INLINE_SECONDS * 10
     assert not costs.on_loop(key)
-    costs.record(key, INLINE_SECONDS / 4)
+    costs.record(key, cheap)
     assert costs.on_loop(key)
-    for _ in range(WINDOW - 1):  # slow calls (waiting for the GIL) among cheap ones: still cheap
-        costs.record(key, INLINE_SECONDS * 10)
+    for _ in range(WINDOW - 1):
+        costs.record(key, cheap)
+    for _ in range(WINDOW // 2 - 1):  # slow calls (waits for the GIL) among cheap ones
+        costs.record(key, slow)
     assert costs.on_loop(key)
-    costs.record(key, INLINE_SECONDS * 10)  # a whole window of slow calls: off the loop
+    costs.record(key, slow)  # half the window slow: off the loop
     assert not costs.on_loop(key)
-    costs.record(key, INLINE_SECONDS / 4)
+    for _ in range(WINDOW // 2):  # the slow ones still half the window
+        costs.record(key, cheap)
+        assert not costs.on_loop(key)
+    costs.record(key, cheap)  # cheap ones in the majority again
     assert costs.on_loop(key)
     assert not costs.on_loop(("Predict", "other", 3))
     assert not costs.on_loop(("Predict", "m", 4))
