@@ -11,7 +11,8 @@ half_plus_three. Scenarios, all in one run:
   (a) stand-in taking 10 ms per call: POST /invocations vs gRPC Predict sent straight to the
       stand-in, at concurrency 16 (throughput) and 1 (added p50 latency); and the floor of
       that c=1 rhythm (10 ms idle, then one request): a plain HTTP hop to a process that
-      answers a fixed 404, and the front's own 404 (gunicorn + Flask, none of our code)
+      answers a fixed 404, a bare gunicorn + Flask app answering fixed JSON, and the front's
+      own 404 (gunicorn + Flask, none of our code)
   (b) zero-cost stand-in: /invocations vs a reference-like forwarder (gunicorn, 1 gevent worker,
       Flask, a new `requests.post` per call to the same stand-in's REST API), concurrency 16
   (c) embedded backend + half_plus_three: /invocations vs the backend's REST predict, c=1, c=16
@@ -208,6 +209,19 @@ def forwarder_app() -> Any:
     return app
 
 
+def bare_app() -> Any:
+    """gunicorn + Flask and nothing else: GET /bare answers fixed JSON (the (a) floor)."""
+    from flask import Flask, Response
+
+    app = Flask("bare")
+
+    @app.get("/bare")
+    def bare() -> Response:
+        return Response(b"{}", mimetype="application/json")
+
+    return app
+
+
 # --------------------------------------------------------------------------- processes
 
 
@@ -349,23 +363,24 @@ class Serve:
 
 
 class Forwarder:
-    """The reference-like forwarder, one gevent worker, posting to `target`."""
+    """The reference-like forwarder, one gevent worker, posting to `target` (or another app
+    of this file under the same gunicorn settings)."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, app: str = "forwarder_app()", name: str = "forwarder") -> None:
         self.port = free_port()
-        self.log = WORK_DIR / "forwarder.log"
+        self.log = WORK_DIR / f"{name}.log"
         env = {**clean_env(), FORWARD_ENV: target}
         argv = [
             sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR), "-k", "gevent",
             "-w", "1", "--keep-alive", "75", "--bind", f"127.0.0.1:{self.port}",
-            "serve_bench:forwarder_app()",
+            f"serve_bench:{app}",
         ]  # fmt: skip
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not _connectable(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"forwarder did not start:\n{self.log.read_text()[-3000:]}")
+                raise BenchError(f"{name} did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -708,12 +723,18 @@ def paced_floor(serve: Serve) -> str:
         hop_ms = paced_p50_ms(HttpClient(port, "GET", "/nope"))
     finally:
         stop_process(hop)
+    bare = Forwarder("", app="bare_app()", name="bare-flask")
+    try:
+        bare_ms = paced_p50_ms(HttpClient(bare.port, "GET", "/bare"))
+    finally:
+        bare.stop()
     front_ms = paced_p50_ms(HttpClient(serve.port, "GET", "/nope"))
     return (
         f"- floor at c=1 with {PACE_S * 1000:.0f} ms idle before each request: a plain HTTP hop "
-        f"to another process p50 {hop_ms:.3f} ms; the front's cheapest answer (404 from "
-        f"gunicorn + Flask, none of our code) p50 {front_ms:.3f} ms, {front_ms - hop_ms:.3f} ms "
-        "more than the hop"
+        f"to another process p50 {hop_ms:.3f} ms; a bare gunicorn (1 gevent worker) + Flask app "
+        f"answering fixed JSON p50 {bare_ms:.3f} ms ({bare_ms - hop_ms:.3f} ms more than the "
+        f"hop); the front's cheapest answer (its 404, none of our code) p50 {front_ms:.3f} ms "
+        f"({front_ms - hop_ms:.3f} ms more)"
     )
 
 
