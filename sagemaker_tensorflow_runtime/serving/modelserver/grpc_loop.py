@@ -4,7 +4,7 @@ Why not grpcio's thread-pool server here: there every call hops from grpcio's po
 a handler thread and back, each hop a GIL hand-off between threads that all want it. With
 16 clients on 2 cores half_plus_three ran at ~1,500 predictions/s with a p99 2.2-2.4x its p50
 (requests overtook each other in the hand-offs: a backend handler took 0.7 ms, yet a call
-waited 8 ms for one); on the loop, ~1,700/s and p99/p50 ~1.8, answered in arrival order.
+waited 8 ms for one); on the loop, ~1,700/s and p99/p50 1.7-2.0, in arrival order.
 
 A call runs on the loop only while its kind (`CallCosts`) has been measured to take at most
 `INLINE_SECONDS`: a model that takes long would hold up every other call (and gain nothing from
