@@ -362,29 +362,37 @@ class Serve:
         stop_process(self.proc)
 
 
-class Forwarder:
-    """The reference-like forwarder, one gevent worker, posting to `target` (or another app
-    of this file under the same gunicorn settings)."""
+class GunicornApp:
+    """An app of this file under one gevent gunicorn worker: the reference-like forwarder, or
+    the bare Flask app of the (a) floor."""
 
-    def __init__(self, target: str, app: str = "forwarder_app()", name: str = "forwarder") -> None:
+    def __init__(self, app: str, name: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log = WORK_DIR / f"{name}.log"
-        env = {**clean_env(), FORWARD_ENV: target}
         argv = [
             sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR), "-k", "gevent",
             "-w", "1", "--keep-alive", "75", "--bind", f"127.0.0.1:{self.port}",
             f"serve_bench:{app}",
         ]  # fmt: skip
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not _connectable(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise BenchError(f"{name} did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
+            self.proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env={**clean_env(), **(env or {})}
+            )
+        if not wait_listening(self.port, self.proc, READY_TIMEOUT_S):
+            raise BenchError(f"{name} did not start:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
         stop_process(self.proc)
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether `proc` accepts connections on `port` within `timeout` (False if it exits)."""
+    deadline = time.monotonic() + timeout
+    while not _connectable(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def _connectable(port: int) -> bool:
@@ -713,17 +721,18 @@ def paced_p50_ms(client: HttpClient) -> float:
 
 def paced_floor(serve: Serve) -> str:
     """What the (a) c=1 rhythm costs before any of our code runs: a plain HTTP hop to another
-    process, and the front's cheapest answer (a 404 from gunicorn + Flask alone)."""
+    process, a bare gunicorn + Flask app, and the front's cheapest answer (its 404)."""
     port = free_port()
     hop = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--hop-server", str(port)]
     )
     try:
-        wait_http_status(port, hop)
+        if not wait_listening(port, hop, 30):
+            raise BenchError("the hop server did not start")
         hop_ms = paced_p50_ms(HttpClient(port, "GET", "/nope"))
     finally:
         stop_process(hop)
-    bare = Forwarder("", app="bare_app()", name="bare-flask")
+    bare = GunicornApp("bare_app()", "bare-flask")
     try:
         bare_ms = paced_p50_ms(HttpClient(bare.port, "GET", "/bare"))
     finally:
@@ -736,19 +745,6 @@ def paced_floor(serve: Serve) -> str:
         f"hop); the front's cheapest answer (its 404, none of our code) p50 {front_ms:.3f} ms "
         f"({front_ms - hop_ms:.3f} ms more)"
     )
-
-
-def wait_http_status(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            client = HttpClient(port, "GET", "/")
-            client()
-            client.close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise BenchError("the hop server did not start")
 
 
 def tail_goal(results: Results, tail: Stats, where: str) -> None:
@@ -766,7 +762,7 @@ def versus_forwarder(results: Results, seconds: float) -> None:
     forwarder = None
     try:
         target = f"http://127.0.0.1:{serve.rest_port}/v1/models/{STAND_IN_MODEL}:predict"
-        forwarder = Forwarder(target)
+        forwarder = GunicornApp("forwarder_app()", "forwarder", {FORWARD_ENV: target})
         ours = http_factory(serve.port, "/invocations", SMALL_JSON)
         theirs = http_factory(forwarder.port, "/invocations", SMALL_JSON)
         f = results.add(run_load("b: forwarder, 0 ms", theirs, 16, seconds))
